@@ -1,0 +1,71 @@
+# This file is part of Sales Ops.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime as dt
+
+from sql.conditionals import Coalesce
+
+from trytond.model import fields
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+from trytond.transaction import Transaction
+
+
+class ValidityMixin:
+    "Valid from a start date until an optional end date"
+    __slots__ = ()
+    start_date = fields.Date(
+        "Start Date", required=True,
+        domain=[
+            If(Eval('end_date'),
+                ('start_date', '<=', Eval('end_date')),
+                ()),
+            ])
+    end_date = fields.Date(
+        "End Date",
+        domain=[
+            If(Eval('start_date') & Eval('end_date'),
+                ('end_date', '>=', Eval('start_date')),
+                ()),
+            ],
+        help="Leave empty while it is still valid.")
+    current = fields.Function(
+        fields.Boolean("Current", help="Valid on the day."),
+        'on_change_with_current', searcher='search_current')
+
+    @classmethod
+    def default_start_date(cls):
+        return Pool().get('ir.date').today()
+
+    @classmethod
+    def validity_date(cls):
+        "The day the validity is judged on: context date or today"
+        return (Transaction().context.get('date')
+            or Pool().get('ir.date').today())
+
+    @classmethod
+    def valid_on(cls, table, date):
+        "SQL condition that the row of table is valid on date"
+        return ((table.start_date <= date)
+            & (Coalesce(table.end_date, dt.date.max) >= date))
+
+    @fields.depends('start_date', 'end_date')
+    def on_change_with_current(self, name=None):
+        return ((self.start_date or dt.date.min)
+            <= self.validity_date() <= (self.end_date or dt.date.max))
+
+    @classmethod
+    def search_current(cls, name, clause):
+        _, operator, value = clause
+        date = cls.validity_date()
+        if (operator == '=') == bool(value):
+            return [
+                ('start_date', '<=', date),
+                ['OR',
+                    ('end_date', '=', None),
+                    ('end_date', '>=', date),
+                    ],
+                ]
+        return ['OR',
+            ('start_date', '>', date),
+            ('end_date', '<', date),
+            ]
