@@ -54,7 +54,7 @@ $(SAO)/index.html:
 demo: install
 	PYTHONOPTIMIZE=1 $(BIN)/python scripts/demo.py -c $(CONFIG) -d $(DEMO_DB)
 
-test: install
+test: install $(SAO)/index.html
 	$(MAKE) clean-test-cache
 	TRYTOND_DATABASE__URI=$(TEST_URI) DB_CACHE=$(TEST_CACHE) \
 		$(BIN)/python -m pytest $(PYTEST_ARGS); \

@@ -64,6 +64,7 @@ INDUSTRIES = [
     "Electronics", "Logistics", "Chemicals", "Building Materials",
     "Pharmaceuticals",
     ]
+STREETS = ["Renmin", "Jiefang", "Zhongshan", "Nanjing", "Huaihai"]
 CONTACTS = [
     "Mr. Qian", "Ms. Feng", "Mr. Tang", "Ms. Deng", "Mr. Cao", "Ms. Peng",
     "Mr. Xiao", "Ms. Tian", "Mr. Dong", "Ms. Yuan", "Mr. Pan", "Ms. Jiang",
@@ -142,7 +143,7 @@ def is_loaded():
 
 def load(today=None):
     "Load the demo data; returns nothing, prints nothing"
-    from proteus import Model, Wizard
+    from proteus import Model
     from proteus.config import get_config
 
     from trytond.modules.account.tests.tools import (
@@ -238,7 +239,6 @@ def load(today=None):
     Employee.save(employees)
     employee_of = {login: e for (login, _, _), e in zip(people, employees)}
 
-    by_login = dict(zip([l for l, _, _ in people], people))
     manager = employee_of[MANAGER[0]]
     teams = {}
     for code, name, (sup_login, _), salespeople in TEAMS:
@@ -280,7 +280,7 @@ def load(today=None):
         city, region = CITIES[index % len(CITIES)]
         party = Party(name=f"{name} Co., Ltd.")
         address = party.addresses[0]
-        address.street = f"{rng.randint(1, 999)} {rng.choice(['Renmin', 'Jiefang', 'Zhongshan', 'Nanjing', 'Huaihai'])} Road"
+        address.street = f"{rng.randint(1, 999)} {rng.choice(STREETS)} Road"
         address.city = city
         address.postal_code = f"{rng.randint(100000, 999999)}"
         contact = rng.choice(CONTACTS)

@@ -205,4 +205,3 @@ class TeamAccessTestCase(unittest.TestCase):
                 with self.as_user(login):
                     seen = {t.name for t in Team.search([])}
                 self.assertEqual(seen, teams)
-

@@ -26,6 +26,7 @@ from .model import ValidityMixin
 class Team(ValidityMixin, ModelSQL, ModelView):
     "Sales Team"
     __name__ = 'sale.team'
+    __string__ = "Sales Team"
     name = fields.Char("Name", required=True)
     code = fields.Char("Code")
     company = fields.Many2One('company.company', "Company", required=True)
@@ -45,8 +46,7 @@ class Team(ValidityMixin, ModelSQL, ModelView):
             help="The members of the team on the day."),
         'get_salespeople')
     active = fields.Function(
-        fields.Boolean("Active"),
-        'on_change_with_current', searcher='search_current')
+        fields.Boolean("Active"), 'get_active', searcher='search_current')
 
     @classmethod
     def __setup__(cls):
@@ -56,6 +56,9 @@ class Team(ValidityMixin, ModelSQL, ModelView):
     @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
+
+    def get_active(self, name):
+        return self.on_change_with_current()
 
     def get_rec_name(self, name):
         if self.code:
@@ -100,6 +103,7 @@ class Team(ValidityMixin, ModelSQL, ModelView):
 class TeamSupervisor(ModelSQL):
     "Sales Team Supervisor"
     __name__ = 'sale.team-supervisor'
+    __string__ = "Sales Team Supervisor"
     team = fields.Many2One(
         'sale.team', "Team", required=True, ondelete='CASCADE')
     employee = fields.Many2One(
@@ -119,6 +123,7 @@ class TeamSupervisor(ModelSQL):
 class TeamMember(ValidityMixin, ModelSQL, ModelView):
     "Sales Team Membership"
     __name__ = 'sale.team.member'
+    __string__ = "Sales Team Membership"
     team = fields.Many2One(
         'sale.team', "Team", required=True, ondelete='CASCADE')
     employee = fields.Many2One(
@@ -268,6 +273,7 @@ class User(metaclass=PoolMeta):
 class MoveEmployeeStart(ModelView):
     "Move Salesperson to Team"
     __name__ = 'sale.team.move_employee.start'
+    __string__ = "Move Salesperson to Team"
     employee = fields.Many2One(
         'company.employee', "Salesperson", required=True)
     current_team = fields.Many2One('sale.team', "Current Team", readonly=True)

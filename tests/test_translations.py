@@ -1,0 +1,56 @@
+# This file is part of Sales Ops.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Every user-visible string of the Sales Ops modules has a zh_CN
+translation: the customer's staff read Chinese."""
+import unittest
+from pathlib import Path
+
+import polib
+
+from trytond.pool import Pool
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
+
+
+class TranslationTestCase(unittest.TestCase):
+    "Test the zh_CN translations"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module('sales_ops_incentive')
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        drop_db()
+
+    @with_transaction()
+    def test_every_string_translated(self):
+        "Each module's locale/zh_CN.po translates all its strings"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Translation = pool.get('ir.translation')
+        zh_cn, = Lang.search([('code', '=', 'zh_CN')])
+        Lang.write([zh_cn], {'translatable': True})
+        TranslationUpdate = pool.get('ir.translation.update', type='wizard')
+        session_id, _, _ = TranslationUpdate.create()
+        update = TranslationUpdate(session_id)
+        update.start.language = zh_cn
+        update.transition_update()
+        for module in MODULES:
+            with self.subTest(module=module):
+                data = Translation.translation_export('zh_CN', module)
+                exported = polib.pofile(data.decode('utf-8')) if data else []
+                ours = polib.pofile(str(
+                        ROOT / 'addons' / module / 'locale' / 'zh_CN.po'))
+                translated = {
+                    (e.msgctxt, e.msgid) for e in ours if e.msgstr}
+                missing = [
+                    f'{e.msgctxt} {e.msgid!r}' for e in exported
+                    if (e.msgctxt, e.msgid) not in translated]
+                self.assertFalse(missing, '\n'.join(missing))
