@@ -33,19 +33,14 @@ class TranslationTestCase(unittest.TestCase):
     def test_every_string_translated(self):
         "Each module's locale/zh_CN.po translates all its strings"
         pool = Pool()
-        Lang = pool.get('ir.lang')
         Translation = pool.get('ir.translation')
-        zh_cn, = Lang.search([('code', '=', 'zh_CN')])
-        Lang.write([zh_cn], {'translatable': True})
-        TranslationUpdate = pool.get('ir.translation.update', type='wizard')
-        session_id, _, _ = TranslationUpdate.create()
-        update = TranslationUpdate(session_id)
-        update.start.language = zh_cn
-        update.transition_update()
+        sources = 0
         for module in MODULES:
             with self.subTest(module=module):
-                data = Translation.translation_export('zh_CN', module)
+                # the English source strings, keyed as in a .po file
+                data = Translation.translation_export('en', module)
                 exported = polib.pofile(data.decode('utf-8')) if data else []
+                sources += len(exported)
                 ours = polib.pofile(str(
                         ROOT / 'addons' / module / 'locale' / 'zh_CN.po'))
                 translated = {
@@ -54,3 +49,4 @@ class TranslationTestCase(unittest.TestCase):
                     f'{e.msgctxt} {e.msgid!r}' for e in exported
                     if (e.msgctxt, e.msgid) not in translated]
                 self.assertFalse(missing, '\n'.join(missing))
+        self.assertGreater(sources, 50)
