@@ -7,12 +7,14 @@ data stays valid as the models grow.  Running it on a database that already
 holds the demo only prints the demo users."""
 import argparse
 import datetime as dt
+import hashlib
 import os
 import random
 import subprocess
 import sys
 import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
 PASSWORD = 'SalesOps#2026'
@@ -89,6 +91,46 @@ def database_exists(database):
     return database in backend.Database().list()
 
 
+def modules_digest():
+    "Digest of the Sales Ops module files, to tell when a database is stale"
+    digest = hashlib.sha256()
+    addons = Path(__file__).resolve().parent.parent / 'addons'
+    for path in sorted(addons.glob('sales_ops_*/**/*')):
+        if path.is_file() and path.suffix in {'.cfg', '.py', '.xml', '.po'}:
+            digest.update(str(path.relative_to(addons)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def stamp_path(database):
+    from trytond import config
+    return Path(config.get('database', 'path')) / f'{database}.modules'
+
+
+def run_admin(config_file, database, *options):
+    with tempfile.NamedTemporaryFile('w', suffix='.pass') as passfile:
+        passfile.write(PASSWORD)
+        passfile.flush()
+        env = dict(os.environ, TRYTONPASSFILE=passfile.name)
+        subprocess.run([
+                os.path.join(os.path.dirname(sys.executable), 'trytond-admin'),
+                '-c', config_file, '-d', database,
+                '-u', *MODULES, '--activate-dependencies', *options,
+                ], env=env, check=True)
+    path = stamp_path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(modules_digest())
+
+
+def update_database(config_file, database):
+    "Update the modules of a database built from older module files"
+    path = stamp_path(database)
+    if path.exists() and path.read_text() == modules_digest():
+        return
+    print(f"Updating the modules of {database!r}...")
+    run_admin(config_file, database)
+
+
 def create_database(config_file, database):
     "Create the database and activate the modules with trytond-admin"
     from trytond import backend, config
@@ -97,24 +139,9 @@ def create_database(config_file, database):
         os.makedirs(path, exist_ok=True)
         open(os.path.join(path, database + '.sqlite'), 'a').close()
     else:
-        db = backend.Database()
-        db.connect()
-        connection = db.get_connection(autocommit=True)
-        try:
-            db.create(connection, database)
-        finally:
-            db.put_connection(connection, True)
-    with tempfile.NamedTemporaryFile('w', suffix='.pass') as passfile:
-        passfile.write(PASSWORD)
-        passfile.flush()
-        env = dict(os.environ, TRYTONPASSFILE=passfile.name)
-        subprocess.run([
-                os.path.join(os.path.dirname(sys.executable), 'trytond-admin'),
-                '-c', config_file, '-d', database, '--all',
-                '-u', *MODULES, '--activate-dependencies',
-                '-l', 'zh_CN',
-                '--email', 'admin@example.com',
-                ], env=env, check=True)
+        on_server('create', database)
+    run_admin(config_file, database,
+        '--all', '-l', 'zh_CN', '--email', 'admin@example.com')
 
 
 def drop_database(database):
@@ -123,17 +150,24 @@ def drop_database(database):
     from trytond.pool import Pool
     Pool.stop(database)
     backend.Database(database).close()
+    stamp_path(database).unlink(missing_ok=True)
     if backend.name == 'sqlite':
         os.remove(os.path.join(
                 config.get('database', 'path'), database + '.sqlite'))
     else:
-        db = backend.Database()
-        db.connect()
-        connection = db.get_connection(autocommit=True)
-        try:
-            db.drop(connection, database)
-        finally:
-            db.put_connection(connection, True)
+        on_server('drop', database)
+
+
+def on_server(method, database):
+    "Create or drop a database on the PostgreSQL server"
+    from trytond import backend
+    db = backend.Database()
+    db.connect()
+    connection = db.get_connection(autocommit=True)
+    try:
+        getattr(db, method)(connection, database)
+    finally:
+        db.put_connection(connection, True)
 
 
 def is_loaded():
@@ -363,6 +397,8 @@ def main(argv=None):
     try:
         if created:
             create_database(args.config, args.database)
+        else:
+            update_database(args.config, args.database)
         from proteus import config as pconfig
         pconfig.set_trytond(args.database, config_file=args.config)
         if not is_loaded():

@@ -2,15 +2,14 @@
 # this repository contains the full copyright notices and license terms.
 """Access matrix of the sales teams (policy P2): who reads and edits which
 opportunities, sales orders and teams."""
-import unittest
 from contextlib import ExitStack
 
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import (
     create_company, create_employee, set_company)
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests import test_tryton
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, check_access
 
 # who reads which of the two salespeople's records
@@ -35,19 +34,10 @@ GROUPS = {
     }
 
 
-class TeamAccessTestCase(unittest.TestCase):
+class TeamAccessTestCase(test_tryton._DBTestCase):
     "Test the access matrix of sales teams"
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('sales_ops_policy')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    module = 'sales_ops_policy'
 
     def setUp(self):
         super().setUp()

@@ -2,11 +2,10 @@
 # this repository contains the full copyright notices and license terms.
 """The three Sales Ops modules install together on a fresh database, with
 the Tryton modules that DESIGN.md reuses."""
-import unittest
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests import test_tryton
+from trytond.tests.test_tryton import with_transaction
 
 REUSED = [
     'account', 'account_budget', 'account_dunning', 'account_invoice',
@@ -15,19 +14,10 @@ REUSED = [
     ]
 
 
-class InstallTestCase(unittest.TestCase):
+class InstallTestCase(test_tryton._DBTestCase):
     "Test the installation of all Sales Ops modules"
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('sales_ops_incentive')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    module = 'sales_ops_incentive'
 
     @with_transaction()
     def test_modules_activated(self):

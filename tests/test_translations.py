@@ -2,32 +2,22 @@
 # this repository contains the full copyright notices and license terms.
 """Every user-visible string of the Sales Ops modules has a zh_CN
 translation: the customer's staff read Chinese."""
-import unittest
 from pathlib import Path
 
 import polib
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import (
-    activate_module, drop_db, with_transaction)
+from trytond.tests import test_tryton
+from trytond.tests.test_tryton import with_transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
 
 
-class TranslationTestCase(unittest.TestCase):
+class TranslationTestCase(test_tryton._DBTestCase):
     "Test the zh_CN translations"
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module('sales_ops_incentive')
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        drop_db()
+    module = 'sales_ops_incentive'
 
     @with_transaction()
     def test_every_string_translated(self):
