@@ -167,7 +167,7 @@ def on_server(method, database):
     try:
         getattr(db, method)(connection, database)
     finally:
-        db.put_connection(connection, True)
+        db.put_connection(connection)
 
 
 def is_loaded():

@@ -42,7 +42,7 @@ class Team(ValidityMixin, ModelSQL, ModelView):
         'sale.team.member', 'team', "Memberships",
         help="Who was in the team and when; moves are kept as history.")
     salespeople = fields.Function(fields.Many2Many(
-            'company.employee', None, None, "Salespeople",
+            'company.employee', None, None, "Salespeople", readonly=True,
             help="The members of the team on the day."),
         'get_salespeople')
     active = fields.Function(
