@@ -8,6 +8,7 @@ holds the demo only prints the demo users."""
 import argparse
 import datetime as dt
 import hashlib
+import importlib
 import os
 import random
 import subprocess
@@ -15,8 +16,11 @@ import sys
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
+# Each feature adds its demo in scripts/demo_<area>.py: load(ctx) after the base
+PARTS = ['demo_market', 'demo_lead', 'demo_followup', 'demo_negotiation']
 PASSWORD = 'SalesOps#2026'
 COMPANY = "Jade River Industrial Co., Ltd."
 
@@ -364,6 +368,18 @@ def load(today=None):
     Opportunity.click(opportunities[::3], 'opportunity')
     Sale.save(sales)
     Sale.click(sales, 'quote')
+
+    ctx = SimpleNamespace(
+        config=config, today=today, rng=rng, company=company,
+        currency=currency, accounts=accounts, payment_terms=terms,
+        products=products, employees=employee_of, teams=teams,
+        salespeople=[(code, login) for code, _, _, members in TEAMS
+            for login, _ in members],
+        supervisors={code: sup for code, _, (sup, _), _ in TEAMS},
+        manager=MANAGER[0], customers=customers,
+        opportunities=opportunities, sales=sales)
+    for part in PARTS:
+        importlib.import_module(part).load(ctx)
 
     # The first login must not open the module configuration wizard
     Item = Model.get('ir.module.config_wizard.item')

@@ -8,6 +8,9 @@ class Rule(metaclass=PoolMeta):
 
     # Models whose record rules follow the sales team tree (P2)
     _team_scoped_models = {
+        'approval.request',
+        'sale.followup',
+        'sale.market.intelligence',
         'sale.opportunity',
         'sale.sale',
         'sale.team',
