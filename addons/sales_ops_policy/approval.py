@@ -1,8 +1,310 @@
 # This file is part of Sales Ops.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-from trytond.model import ModelSQL, ModelView
+"""The one approval mechanism of the policy (DESIGN "One approval mechanism"):
+a document goes through ordered reviewer steps; each step is decided by a
+member of a group (or a named reviewer), never by the document's author."""
+from collections import defaultdict
+from datetime import datetime
+
+from sql import Literal
+from sql.aggregate import Min
+
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.model.fields import SQL_OPERATORS
+from trytond.modules.company.model import employee_field, set_employee
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
+
+from .exceptions import ApprovalError
 
 
-class Request(ModelSQL, ModelView):
+class Request(Workflow, ModelSQL, ModelView):
     "Approval Request"
     __name__ = 'approval.request'
+    __string__ = "Approval Request"
+    _states = {'readonly': Eval('state') != 'waiting'}
+
+    document = fields.Reference(
+        "Document", selection='get_documents', required=True, readonly=True)
+    company = fields.Many2One(
+        'company.company', "Company", required=True, readonly=True)
+    employee = fields.Many2One(
+        'company.employee', "Requested By", readonly=True,
+        help="The author of the document, who may not decide.")
+    sequence = fields.Integer(
+        "Step", readonly=True,
+        help="Steps are decided in order, the lowest first.")
+    reason = fields.Char("Reason", readonly=True, required=True)
+    reviewer_group = fields.Many2One(
+        'res.group', "Reviewer Group", readonly=True,
+        help="Any member of the group may decide the step.")
+    reviewer = fields.Many2One(
+        'company.employee', "Reviewer", readonly=True,
+        help="The person named to decide the step (the author's "
+        "supervisor for instance).")
+    comment = fields.Text(
+        "Comment", states=_states,
+        help="Required to reject.")
+    decided_by = employee_field(
+        "Decided By", states=['approved', 'rejected', 'cancelled'])
+    decided_at = fields.Timestamp("Decided At", readonly=True)
+    state = fields.Selection([
+            ('waiting', "Waiting"),
+            ('approved', "Approved"),
+            ('rejected', "Rejected"),
+            ('cancelled', "Cancelled"),
+            ], "State", readonly=True, required=True, sort=False)
+    to_decide = fields.Function(
+        fields.Boolean(
+            "To Decide", help="Waiting for a decision of the user."),
+        'get_to_decide', searcher='search_to_decide')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [
+            ('create_date', 'DESC'), ('sequence', 'ASC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('waiting', 'approved'),
+            ('waiting', 'rejected'),
+            ('waiting', 'cancelled'),
+            ('approved', 'cancelled'),
+            }
+        cls._buttons.update({
+                'approve': {
+                    'invisible': Eval('state') != 'waiting',
+                    'depends': ['state'],
+                    },
+                'reject': {
+                    'invisible': Eval('state') != 'waiting',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'waiting'
+
+    @classmethod
+    def default_sequence(cls):
+        return 10
+
+    @classmethod
+    def get_documents(cls):
+        pool = Pool()
+        Model = pool.get('ir.model')
+        models = [n for n, k in pool.iterobject()
+            if issubclass(k, ApprovalMixin)]
+        return [(None, '')] + [
+            (m, Model.get_name(m)) for m in sorted(models)]
+
+    def get_rec_name(self, name):
+        return f'{self.document.rec_name if self.document else ""}: ' \
+            f'{self.reason}'
+
+    @classmethod
+    def _waiting_first_steps(cls, requests=None):
+        """The waiting requests whose earlier steps are all approved,
+        among the documents of requests (all when None)"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        where = table.state == 'waiting'
+        if requests is not None:
+            documents = list({str(r.document) for r in requests}) or ['']
+            where &= SQL_OPERATORS['in'](table.document, documents)
+        first = table.select(
+            table.document, Min(table.sequence).as_('sequence'),
+            where=where, group_by=[table.document])
+        query = table.join(first, condition=(
+                (table.document == first.document)
+                & (table.sequence == first.sequence))
+            ).select(table.id, where=table.state == 'waiting')
+        cursor.execute(*query)
+        return {i for i, in cursor}
+
+    @classmethod
+    def _user_can_review(cls, requests):
+        "The requests the user may decide as reviewer, author excluded"
+        pool = Pool()
+        User = pool.get('res.user')
+        groups = set(User.get_groups())
+        employees = set(User.get_employees())
+        return {r.id for r in requests
+            if (r.employee is None or r.employee.id not in employees)
+            and ((r.reviewer and r.reviewer.id in employees)
+                or (not r.reviewer and r.reviewer_group
+                    and r.reviewer_group.id in groups))}
+
+    @classmethod
+    def get_to_decide(cls, requests, name):
+        firsts = cls._waiting_first_steps(requests)
+        allowed = cls._user_can_review(
+            [r for r in requests if r.id in firsts])
+        return {r.id: r.id in allowed for r in requests}
+
+    @classmethod
+    def search_to_decide(cls, name, clause):
+        pool = Pool()
+        User = pool.get('res.user')
+        _, operator, value = clause
+        firsts = cls._waiting_first_steps()
+        employees = list(User.get_employees()) or [-1]
+        candidates = cls.search([
+                ('id', 'in', list(firsts)),
+                ['OR',
+                    ('reviewer', 'in', employees),
+                    [('reviewer', '=', None),
+                        ('reviewer_group', 'in', list(User.get_groups()))],
+                    ],
+                ['OR',
+                    ('employee', '=', None),
+                    ('employee', 'not in', employees),
+                    ],
+                ])
+        ids = [r.id for r in candidates]
+        if (operator == '=') == bool(value):
+            return [('id', 'in', ids)]
+        return [('id', 'not in', ids)]
+
+    @classmethod
+    def check_decidable(cls, requests):
+        "Only the reviewer, never the author, and steps in order"
+        firsts = cls._waiting_first_steps(requests)
+        allowed = cls._user_can_review(requests)
+        for request in requests:
+            if request.id not in allowed:
+                raise ApprovalError(gettext(
+                        'sales_ops_policy.msg_approval_not_reviewer',
+                        request=request.rec_name))
+            if request.id not in firsts:
+                raise ApprovalError(gettext(
+                        'sales_ops_policy.msg_approval_step_order',
+                        request=request.rec_name))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('approved')
+    @set_employee('decided_by')
+    def approve(cls, requests):
+        cls.check_decidable(requests)
+        # the state first: the documents read it when notified
+        cls.write(requests, {'state': 'approved', 'decided_at': _now()})
+        cls._notify_documents(requests)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('rejected')
+    @set_employee('decided_by')
+    def reject(cls, requests):
+        cls.check_decidable(requests)
+        for request in requests:
+            if not (request.comment or '').strip():
+                raise ApprovalError(gettext(
+                        'sales_ops_policy.msg_approval_reject_comment',
+                        request=request.rec_name))
+        cls.write(requests, {'state': 'rejected', 'decided_at': _now()})
+        # one rejected step ends the round: the other steps are moot
+        cls.cancel(cls.search([
+                    ('document', 'in', [str(r.document) for r in requests]),
+                    ('state', '=', 'waiting'),
+                    ]))
+        cls._notify_documents(requests)
+
+    @classmethod
+    def cancel(cls, requests):
+        """Withdraw the open and approved requests when the document goes
+        back to draft: what is approved then may change"""
+        to_cancel = [r for r in requests if r.state in {'waiting', 'approved'}]
+        if to_cancel:
+            cls.write(to_cancel, {'state': 'cancelled'})
+
+    @classmethod
+    def _notify_documents(cls, requests):
+        by_model = defaultdict(set)
+        for request in requests:
+            by_model[request.document.__class__].add(request.document)
+        for Model, documents in by_model.items():
+            Model.approval_decided(list(documents))
+
+    @classmethod
+    def check_modification(cls, mode, requests, values=None, external=False):
+        super().check_modification(
+            mode, requests, values=values, external=external)
+        if mode == 'delete':
+            for request in requests:
+                if request.state != 'waiting':
+                    raise ApprovalError(gettext(
+                            'sales_ops_policy.msg_approval_delete_decided',
+                            request=request.rec_name))
+
+
+def _now():
+    return datetime.now()
+
+
+class ApprovalMixin:
+    "A document that needs approval steps before it goes on"
+    __slots__ = ()
+    approvals = fields.One2Many(
+        'approval.request', 'document', "Approvals", readonly=True)
+    approval_state = fields.Function(fields.Selection([
+                (None, ""),
+                ('waiting', "Waiting for Approval"),
+                ('approved', "Approved"),
+                ('rejected', "Rejected"),
+                ], "Approval"),
+        'get_approval_state')
+
+    @classmethod
+    def get_approval_state(cls, documents, name):
+        """Waiting while a step waits, else the latest decision; one query
+        for all documents"""
+        pool = Pool()
+        Request = pool.get('approval.request')
+        table = Request.__table__()
+        cursor = Transaction().connection.cursor()
+        result = dict.fromkeys(map(int, documents))
+        refs = {f'{cls.__name__},{d.id}': d.id for d in documents}
+        for sub in grouped_slice(list(refs), backend.MAX_QUERY_PARAMS):
+            cursor.execute(*table.select(
+                    table.document, table.state,
+                    where=SQL_OPERATORS['in'](table.document, list(sub))
+                    & (table.state != Literal('cancelled')),
+                    order_by=[table.id.asc]))
+            for document, state in cursor:
+                id_ = refs[document]
+                if result[id_] != 'waiting':
+                    result[id_] = state
+        return result
+
+    @classmethod
+    def request_approvals(cls, steps):
+        """Create the approval requests of documents.
+        steps: list of (document, sequence, reason, group, reviewer)"""
+        pool = Pool()
+        Request = pool.get('approval.request')
+        return Request.create([{
+                    'document': str(document),
+                    'company': document.company.id,
+                    'employee': (
+                        document.employee.id if document.employee else None),
+                    'sequence': sequence,
+                    'reason': reason,
+                    'reviewer_group': group.id if group else None,
+                    'reviewer': reviewer.id if reviewer else None,
+                    } for document, sequence, reason, group, reviewer
+                in steps])
+
+    @classmethod
+    def cancel_approvals(cls, documents):
+        pool = Pool()
+        Request = pool.get('approval.request')
+        Request.cancel([r for d in documents for r in d.approvals])
+
+    @classmethod
+    def approval_decided(cls, documents):
+        "Called when steps of the documents were approved or rejected"

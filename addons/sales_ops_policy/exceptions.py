@@ -1,7 +1,32 @@
 # This file is part of Sales Ops.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
 from trytond.model.exceptions import ValidationError
 
 
 class TeamMembershipError(ValidationError):
+    pass
+
+
+class ApprovalError(UserError):
+    pass
+
+
+class LeadInputError(ValidationError):
+    pass
+
+
+class LeadChannelError(ValidationError):
+    pass
+
+
+class LeadScoringConfigurationError(ValidationError):
+    pass
+
+
+class FollowUpValidationError(ValidationError):
+    pass
+
+
+class FollowUpMissingError(UserError):
     pass
