@@ -23,6 +23,7 @@ from trytond.tools.email_ import has_rcpt
 from trytond.transaction import Transaction
 
 from .exceptions import FollowUpMissingError, FollowUpValidationError
+from .model import search_any
 
 logger = logging.getLogger(__name__)
 
@@ -154,13 +155,7 @@ class FollowUp(ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        operator = clause[1]
-        bool_op = 'AND' if operator.startswith('!') or operator.startswith(
-            'not ') else 'OR'
-        return [bool_op,
-            ('party.rec_name', *clause[1:]),
-            ('content', *clause[1:]),
-            ]
+        return search_any(clause, 'party.rec_name', 'content')
 
     @property
     def contact_day(self):

@@ -22,6 +22,7 @@ from trytond.wizard import StateTransition, Wizard
 
 from .exceptions import (
     LeadChannelError, LeadInputError, LeadScoringConfigurationError)
+from .model import search_any
 
 # Factors of the customer size and of the industry fit, between 0 and 1
 SIZE_FACTORS = {'large': 1.0, 'medium': 0.6, 'small': 0.3}
@@ -229,13 +230,7 @@ class Channel(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        operator = clause[1]
-        bool_op = 'AND' if operator.startswith('!') or operator.startswith(
-            'not ') else 'OR'
-        return [bool_op,
-            ('name', *clause[1:]),
-            ('code', *clause[1:]),
-            ]
+        return search_any(clause, 'name', 'code')
 
     @classmethod
     def on_modification(cls, mode, channels, field_names=None):

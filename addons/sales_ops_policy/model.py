@@ -69,3 +69,11 @@ class ValidityMixin:
             ('start_date', '>', date),
             ('end_date', '<', date),
             ]
+
+
+def search_any(clause, *names):
+    """Domain matching clause on any of the fields, or on none of them for
+    a negative operator"""
+    operator = clause[1]
+    bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
+    return [bool_op, *((name, *clause[1:]) for name in names)]

@@ -20,7 +20,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import TeamMembershipError
-from .model import ValidityMixin
+from .model import ValidityMixin, search_any
 
 
 class Team(ValidityMixin, ModelSQL, ModelView):
@@ -67,13 +67,7 @@ class Team(ValidityMixin, ModelSQL, ModelView):
 
     @classmethod
     def search_rec_name(cls, name, clause):
-        operator = clause[1]
-        bool_op = 'AND' if operator.startswith('!') or operator.startswith(
-            'not ') else 'OR'
-        return [bool_op,
-            ('name', *clause[1:]),
-            ('code', *clause[1:]),
-            ]
+        return search_any(clause, 'name', 'code')
 
     @classmethod
     def get_salespeople(cls, teams, name):
