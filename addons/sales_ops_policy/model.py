@@ -4,7 +4,9 @@ import datetime as dt
 
 from sql.conditionals import Coalesce
 
+from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
@@ -77,3 +79,15 @@ def search_any(clause, *names):
     operator = clause[1]
     bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
     return [bool_op, *((name, *clause[1:]) for name in names)]
+
+
+def check_not_negative(records, *names):
+    "Refuse a negative amount in any of the fields names of records"
+    for record in records:
+        for name in names:
+            value = getattr(record, name)
+            if value is not None and value < 0:
+                raise ValidationError(gettext(
+                        'sales_ops_policy.msg_negative_amount',
+                        field=getattr(record.__class__, name).string,
+                        record=record.rec_name))

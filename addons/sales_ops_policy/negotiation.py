@@ -12,6 +12,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
 from .approval import ApprovalMixin
+from .model import check_not_negative
 
 _RATE_DIGITS = (16, 4)
 
@@ -97,12 +98,8 @@ class Opportunity(metaclass=PoolMeta):
     def check_negotiation(cls, opportunities, field_names=None):
         if field_names and not (field_names & {'budget', 'discount'}):
             return
+        check_not_negative(opportunities, 'budget')
         for opportunity in opportunities:
-            if opportunity.budget is not None and opportunity.budget < 0:
-                raise ValidationError(gettext(
-                        'sales_ops_policy.msg_negative_amount',
-                        field=cls.budget.string,
-                        record=opportunity.rec_name))
             if (opportunity.discount is not None
                     and not 0 <= opportunity.discount < 1):
                 raise ValidationError(gettext(
@@ -199,12 +196,8 @@ class Proposal(ModelSQL, ModelView):
     @classmethod
     def validate_fields(cls, proposals, field_names):
         super().validate_fields(proposals, field_names)
+        check_not_negative(proposals, 'price')
         for proposal in proposals:
-            if proposal.price is not None and proposal.price < 0:
-                raise ValidationError(gettext(
-                        'sales_ops_policy.msg_negative_amount',
-                        field=cls.price.string,
-                        record=proposal.rec_name))
             if (proposal.validity_date and proposal.date
                     and proposal.validity_date < proposal.date):
                 raise ValidationError(gettext(
@@ -257,12 +250,7 @@ class OpportunityLine(metaclass=PoolMeta):
     @classmethod
     def validate_fields(cls, lines, field_names):
         super().validate_fields(lines, field_names)
-        for line in lines:
-            if line.unit_price is not None and line.unit_price < 0:
-                raise ValidationError(gettext(
-                        'sales_ops_policy.msg_negative_amount',
-                        field=cls.unit_price.string,
-                        record=line.rec_name))
+        check_not_negative(lines, 'unit_price')
 
     def get_sale_line(self, sale):
         line = super().get_sale_line(sale)
