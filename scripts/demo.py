@@ -20,7 +20,9 @@ from types import SimpleNamespace
 
 MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
 # Each feature adds its demo in scripts/demo_<area>.py: load(ctx)
-PARTS = ['demo_market', 'demo_lead', 'demo_followup', 'demo_negotiation']
+PARTS = [
+    'demo_market', 'demo_lead', 'demo_followup', 'demo_negotiation',
+    'demo_contract', 'demo_release']
 PASSWORD = 'SalesOps#2026'
 COMPANY = "Jade River Industrial Co., Ltd."
 

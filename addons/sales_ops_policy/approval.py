@@ -4,22 +4,112 @@
 a document goes through ordered reviewer steps; each step is decided by a
 member of a group (or a named reviewer), never by the document's author."""
 from collections import defaultdict
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from sql import Literal
 from sql.aggregate import Min
 
 from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, Workflow, fields
+from trytond.model import (
+    DeactivableMixin, ModelSQL, ModelView, Workflow, fields,
+    sequence_ordered)
+from trytond.report import Report
 from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.company.model import employee_field, set_employee
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .exceptions import ApprovalError
+from .model import check_not_negative, send_notifications
+
+logger = logging.getLogger(__name__)
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'sale.configuration'
+    approval_reminder_days = fields.Integer(
+        "Approval Reminder Days", required=True,
+        domain=[('approval_reminder_days', '>=', 0)],
+        help="Remind reviewers of the approvals waiting for them longer "
+        "than these days.")
+
+    @classmethod
+    def default_approval_reminder_days(cls):
+        return 2
+
+
+class Step(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
+    "Approval Step"
+    __name__ = 'approval.step'
+    model = fields.Selection('get_documents', "Document", required=True)
+    name = fields.Char(
+        "Name", required=True, translate=True,
+        help="Why the step is asked; the reviewers read it in their inbox.")
+    minimum_amount = fields.Numeric(
+        "Minimum Amount", digits=(16, 2),
+        help="The step applies only to documents of at least this amount "
+        "(in company currency); leave empty for every document.")
+    reviewer_group = fields.Many2One(
+        'res.group', "Reviewer Group", required=True, ondelete='RESTRICT',
+        help="The group whose members decide the step.")
+    reviewer_from = fields.Selection([
+            (None, "Any Member of the Group"),
+            ('supervisor', "Author's Supervisor"),
+            ('field', "Employee of the Document"),
+            ], "Reviewer",
+        help="Name one person to decide the step; without one any member "
+        "of the group decides.")
+    reviewer_field = fields.Char(
+        "Reviewer Field",
+        states={
+            'invisible': Eval('reviewer_from') != 'field',
+            'required': Eval('reviewer_from') == 'field',
+            },
+        help="The name of the document's field holding the employee who "
+        "decides.")
+
+    @classmethod
+    def get_documents(cls):
+        return Pool().get('approval.request').get_documents()
+
+    @classmethod
+    def validate_fields(cls, steps, field_names):
+        super().validate_fields(steps, field_names)
+        cls.check_reviewer_field(steps, field_names)
+
+    @classmethod
+    def check_reviewer_field(cls, steps, field_names=None):
+        if field_names and not (
+                field_names & {'model', 'reviewer_from', 'reviewer_field'}):
+            return
+        pool = Pool()
+        for step in steps:
+            if step.reviewer_from != 'field':
+                continue
+            field = pool.get(step.model)._fields.get(step.reviewer_field)
+            if (getattr(field, 'model_name', None) != 'company.employee'
+                    or field._type != 'many2one'):
+                raise ApprovalError(gettext(
+                        'sales_ops_policy.msg_approval_step_field',
+                        step=step.rec_name, field=step.reviewer_field))
+        check_not_negative(steps, 'minimum_amount')
+
+    def applies_to(self, document):
+        if self.minimum_amount is None:
+            return True
+        amount = document.approval_amount()
+        return amount is None or amount >= self.minimum_amount
+
+    def get_reviewer(self, document):
+        "The employee named to decide the step of document"
+        if self.reviewer_from == 'supervisor':
+            return document.employee.supervisor if document.employee else None
+        elif self.reviewer_from == 'field':
+            return getattr(document, self.reviewer_field)
 
 
 class Request(Workflow, ModelSQL, ModelView):
@@ -58,6 +148,7 @@ class Request(Workflow, ModelSQL, ModelView):
             ('rejected', "Rejected"),
             ('cancelled', "Cancelled"),
             ], "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
     to_decide = fields.Function(
         fields.Boolean(
             "To Decide", help="Waiting for a decision of the user."),
@@ -172,10 +263,16 @@ class Request(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def check_decidable(cls, requests):
-        "Only the reviewer, never the author, and steps in order"
+        """Only waiting steps, by the reviewer, never the author, and steps
+        in order"""
         firsts = cls._waiting_first_steps(requests)
         allowed = cls._user_can_review(requests)
         for request in requests:
+            if request.state != 'waiting':
+                raise ApprovalError(gettext(
+                        'sales_ops_policy.msg_approval_decided',
+                        request=request.rec_name,
+                        state=request.state_string))
             if request.id not in allowed:
                 raise ApprovalError(gettext(
                         'sales_ops_policy.msg_approval_not_reviewer',
@@ -187,19 +284,27 @@ class Request(Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('approved')
     @set_employee('decided_by')
     def approve(cls, requests):
+        # of two reviewers deciding at once, the second finds it decided
+        cls.lock(requests)
+        requests = cls.browse(requests)
         cls.check_decidable(requests)
+        by_model = defaultdict(list)
+        for request in requests:
+            by_model[request.document.__class__].append(request)
+        for Model, model_requests in by_model.items():
+            Model.check_approval(model_requests)
         # the state first: the documents read it when notified
         cls.write(requests, {'state': 'approved', 'decided_at': _now()})
         cls._notify_documents(requests)
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('rejected')
     @set_employee('decided_by')
     def reject(cls, requests):
+        cls.lock(requests)
+        requests = cls.browse(requests)
         cls.check_decidable(requests)
         for request in requests:
             if not (request.comment or '').strip():
@@ -240,6 +345,67 @@ class Request(Workflow, ModelSQL, ModelView):
                     raise ApprovalError(gettext(
                             'sales_ops_policy.msg_approval_delete_decided',
                             request=request.rec_name))
+
+    @classmethod
+    def send_reminders(cls):
+        """Remind each reviewer of the steps waiting for them longer than
+        the configured days, through the notification e-mail
+        "approval_reminder_email" of this module"""
+        pool = Pool()
+        Configuration = pool.get('sale.configuration')
+        ModelData = pool.get('ir.model.data')
+        NotificationEmail = pool.get('notification.email')
+        User = pool.get('res.user')
+        UserGroup = pool.get('res.user-res.group')
+        transaction = Transaction()
+        try:
+            notification = NotificationEmail(ModelData.get_id(
+                    'sales_ops_policy', 'approval_reminder_email'))
+        except KeyError:
+            logger.warning("approval reminder e-mail notification missing")
+            return
+        days = Configuration(1).approval_reminder_days or 0
+        domain = [
+            ('id', 'in', list(cls._waiting_first_steps())),
+            ('create_date', '<', _now() - timedelta(days=days)),
+            ]
+        if transaction.context.get('company'):
+            # the cron runs once per company
+            domain.append(('company', '=', transaction.context['company']))
+        requests = cls.search(domain, order=[('create_date', 'ASC')])
+
+        named, by_group = defaultdict(set), defaultdict(set)
+        for request in requests:
+            if request.reviewer:
+                named[request.reviewer.id].add(request)
+            elif request.reviewer_group:
+                by_group[request.reviewer_group.id].add(request)
+        to_remind = defaultdict(set)
+        if named:
+            for user in User.search([('employees', 'in', list(named))]):
+                for employee in user.employees:
+                    to_remind[user.id] |= named.get(employee.id, set())
+        if by_group:
+            user_group = UserGroup.user_group_all_table()
+            cursor = transaction.connection.cursor()
+            cursor.execute(*user_group.select(
+                    user_group.user, user_group.group,
+                    where=SQL_OPERATORS['in'](
+                        user_group.group, list(by_group))))
+            for user_id, group_id in cursor:
+                to_remind[user_id] |= by_group[group_id]
+        users = User.browse(list(to_remind))
+        reminded = {}
+        for user in users:
+            # the author never decides their own document
+            employees = {e.id for e in user.employees}
+            ids = tuple(sorted(r.id for r in to_remind[user.id]
+                    if not r.employee or r.employee.id not in employees))
+            if ids:
+                reminded[user] = ids
+        send_notifications(notification, list(reminded), lambda user: {
+                'approval_requests': reminded[user],
+                })
 
 
 def _now():
@@ -305,6 +471,68 @@ class ApprovalMixin:
         Request = pool.get('approval.request')
         Request.cancel([r for d in documents for r in d.approvals])
 
+    def approval_amount(self):
+        "The amount the configured steps compare to their minimum"
+        return None
+
+    @classmethod
+    def request_configured_approvals(cls, documents):
+        """Request the steps configured for the documents and return those
+        for which no step applies"""
+        pool = Pool()
+        Step = pool.get('approval.step')
+        steps = Step.search([('model', '=', cls.__name__)])
+        to_request, free = [], []
+        for document in documents:
+            document_steps = [
+                (document, step.sequence, step.name, step.reviewer_group,
+                    step.get_reviewer(document))
+                for step in steps if step.applies_to(document)]
+            if document_steps:
+                to_request.extend(document_steps)
+            else:
+                free.append(document)
+        if to_request:
+            cls.request_approvals(to_request)
+        return free
+
+    @classmethod
+    def check_approval(cls, requests):
+        "Raise an error when a step of the document may not be approved yet"
+
     @classmethod
     def approval_decided(cls, documents):
         "Called when steps of the documents were approved or rejected"
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.extend([
+                ('approval.request|send_reminders',
+                    "Send Approval Reminders"),
+                ])
+
+
+class ReminderReport(Report):
+    "The approvals waiting for a reviewer"
+    __name__ = 'approval.request.reminder'
+
+    @classmethod
+    def get_context(cls, records, header, data):
+        pool = Pool()
+        Request = pool.get('approval.request')
+        context = super().get_context(records, header, data)
+        ids = Transaction().context.get('approval_requests')
+        if ids is None:
+            # printed outside the cron: what the user may decide now
+            requests = Request.search(
+                [('to_decide', '=', True)], order=[('create_date', 'ASC')])
+        else:
+            requests = Request.browse(ids)
+        context['requests'] = requests
+        context['now'] = _now()
+        return context

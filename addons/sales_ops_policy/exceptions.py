@@ -30,3 +30,27 @@ class FollowUpValidationError(ValidationError):
 
 class FollowUpMissingError(UserError):
     pass
+
+
+class ContractError(UserError):
+    pass
+
+
+class ContractValidationError(ValidationError):
+    pass
+
+
+class SigningError(UserError):
+    pass
+
+
+class DelegationError(ValidationError):
+    pass
+
+
+class ReleaseError(UserError):
+    pass
+
+
+class ReleaseConfigurationError(ValidationError):
+    pass

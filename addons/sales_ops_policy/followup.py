@@ -8,7 +8,6 @@ from collections import defaultdict
 from sql import Literal, Null
 from sql.conditionals import Coalesce
 
-import trytond.config as config
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
@@ -16,14 +15,12 @@ from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.report import Report
-from trytond.sendmail import SMTPDataManager, send_message_transactional
 from trytond.tools import firstline, grouped_slice
 from trytond.tools import timezone as tz
-from trytond.tools.email_ import has_rcpt
 from trytond.transaction import Transaction
 
 from .exceptions import FollowUpMissingError, FollowUpValidationError
-from .model import search_any
+from .model import search_any, send_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -331,7 +328,6 @@ class Opportunity(metaclass=PoolMeta):
         a follow-up (P3.1.3), through the notification e-mail
         "followup_reminder_email" of this module"""
         pool = Pool()
-        Email = pool.get('ir.email')
         ModelData = pool.get('ir.model.data')
         NotificationEmail = pool.get('notification.email')
         User = pool.get('res.user')
@@ -360,33 +356,12 @@ class Opportunity(metaclass=PoolMeta):
             return
         users = User.search([('employees', 'in', list(by_employee))])
 
-        datamanager = SMTPDataManager()
-        transaction.join(datamanager)
-        from_ = (config.get('notification_email', 'from')
-            or config.get('email', 'from'))
-        emails = []
-        for user in users:
-            ids = tuple(sorted({
-                        i for e in user.employees
-                        for i in by_employee.get(e.id, [])}))
-            # the report lists the opportunities given in the context
-            with transaction.set_context(followup_opportunities=ids):
-                to, to_languages = notification._get_to(user)
-                cc, cc_languages = notification._get_cc(user)
-                bcc, bcc_languages = notification._get_bcc(user)
-                languages = to_languages | cc_languages | bcc_languages
-                msg = notification.get_email(
-                    user, from_, to, cc, bcc, languages)
-            if has_rcpt(msg):
-                send_message_transactional(msg, datamanager=datamanager)
-                emails.append(Email.from_message(
-                        msg, resource=user,
-                        notification_email=notification))
-            else:
-                logger.info(
-                    "no e-mail address for follow-up reminder of %s",
-                    user.login)
-        Email.save(emails)
+        # the report lists the opportunities given in the context
+        send_notifications(notification, users, lambda user: {
+                'followup_opportunities': tuple(sorted({
+                            i for e in user.employees
+                            for i in by_employee.get(e.id, [])})),
+                })
 
 
 class Party(metaclass=PoolMeta):

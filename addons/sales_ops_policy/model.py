@@ -1,15 +1,21 @@
 # This file is part of Sales Ops.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import datetime as dt
+import logging
 
 from sql.conditionals import Coalesce
 
+import trytond.config as config
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.sendmail import SMTPDataManager, send_message_transactional
+from trytond.tools.email_ import has_rcpt
 from trytond.transaction import Transaction
+
+logger = logging.getLogger(__name__)
 
 
 class ValidityMixin:
@@ -91,3 +97,33 @@ def check_not_negative(records, *names):
                         'sales_ops_policy.msg_negative_amount',
                         field=getattr(record.__class__, name).string,
                         record=record.rec_name))
+
+
+def send_notifications(notification, users, context):
+    """Send the notification e-mail to each user with the context of the
+    user (context(user) is a dict the report reads) and log each e-mail"""
+    pool = Pool()
+    Email = pool.get('ir.email')
+    transaction = Transaction()
+    datamanager = SMTPDataManager()
+    transaction.join(datamanager)
+    from_ = (config.get('notification_email', 'from')
+        or config.get('email', 'from'))
+    emails = []
+    for user in users:
+        with transaction.set_context(context(user)):
+            to, to_languages = notification._get_to(user)
+            cc, cc_languages = notification._get_cc(user)
+            bcc, bcc_languages = notification._get_bcc(user)
+            languages = to_languages | cc_languages | bcc_languages
+            msg = notification.get_email(user, from_, to, cc, bcc, languages)
+        if has_rcpt(msg):
+            send_message_transactional(msg, datamanager=datamanager)
+            emails.append(Email.from_message(
+                    msg, resource=user, notification_email=notification))
+        else:
+            logger.info(
+                "no e-mail address for %s to %s",
+                notification.rec_name, user.login)
+    Email.save(emails)
+    return emails

@@ -5,7 +5,7 @@ e-mail and which opportunities it lists."""
 import datetime as dt
 from unittest.mock import patch
 
-from sales_ops_policy import followup as followup_module
+from sales_ops_policy import model as mail_module
 
 import trytond.config as config
 from trytond.modules.company.tests import (
@@ -103,9 +103,9 @@ class FollowUpReminderTestCase(test_tryton._DBTestCase):
         Opportunity = pool.get('sale.opportunity')
         Date = pool.get('ir.date')
         with patch.object(Date, 'today', return_value=TODAY), \
-                patch.object(followup_module,
+                patch.object(mail_module,
                     'send_message_transactional') as send_message, \
-                patch.object(followup_module, 'SMTPDataManager'), \
+                patch.object(mail_module, 'SMTPDataManager'), \
                 set_company(company):
             Opportunity.send_followup_reminders()
         return {msg['To']: msg

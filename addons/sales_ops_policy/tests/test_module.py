@@ -8,6 +8,7 @@ from trytond.tests.test_tryton import ModuleTestCase
 class SalesOpsPolicyTestCase(CompanyTestMixin, ModuleTestCase):
     "Test Sales Ops Policy module"
     module = 'sales_ops_policy'
+    extras = ['production']
 
 
 del ModuleTestCase
