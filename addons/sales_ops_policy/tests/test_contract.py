@@ -193,6 +193,39 @@ class ContractTestCase(test_tryton._DBTestCase):
         self.assertEqual(checked, len(TRANSITIONS) * len(ROLES))
 
     @with_transaction()
+    def test_delegation_matrix(self):
+        "Only the sales manager grants and revokes signing delegations"
+        pool = Pool()
+        Delegation = pool.get('sale.contract.delegation')
+        self.build()
+        for button, state in [('grant', 'draft'), ('revoke', 'granted')]:
+            for login in ROLES:
+                with set_company(self.company):
+                    delegation, = Delegation.create([{
+                                'employee': self.employees['sid'].id,
+                                'start_date': TODAY,
+                                'end_date': TODAY,
+                                'amount_limit': Decimal('1000'),
+                                'state': state,
+                                }])
+                with self.subTest(button=button, user=login):
+                    with self.as_user(login):
+                        try:
+                            getattr(Delegation, button)(
+                                [Delegation(delegation.id)])
+                        except (AccessButtonError, AccessError):
+                            self.assertNotEqual(login, 'mary')
+                        else:
+                            self.assertEqual(login, 'mary')
+                            delegation = Delegation(delegation.id)
+                            self.assertNotEqual(delegation.state, state)
+                            by = {'grant': 'granted_by',
+                                'revoke': 'revoked_by'}[button]
+                            self.assertEqual(
+                                getattr(delegation, by),
+                                self.employees['mary'])
+
+    @with_transaction()
     def test_decision_matrix(self):
         "Only legal decides the legal review, never its author"
         pool = Pool()
