@@ -193,6 +193,41 @@ class ContractTestCase(test_tryton._DBTestCase):
         self.assertEqual(checked, len(TRANSITIONS) * len(ROLES))
 
     @with_transaction()
+    def test_draft_from_opportunity(self):
+        "A contract drafted from an opportunity carries its terms"
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        Contract = pool.get('sale.contract')
+        CreateContract = pool.get('sale.contract.create', type='wizard')
+        self.build()
+        with set_company(self.company):
+            opportunity, = Opportunity.create([{
+                        'party': self.customer.id,
+                        'employee': self.employees['alice'].id,
+                        'description': "Two pumps",
+                        'amount': Decimal('120000'),
+                        'delivery_date': TODAY + dt.timedelta(days=30),
+                        'after_sales_terms': "On-site within 48 hours",
+                        }])
+        with self.as_user('alice'):
+            session_id, _, _ = CreateContract.create()
+            with Transaction().set_context(
+                    active_model='sale.opportunity',
+                    active_id=opportunity.id,
+                    active_ids=[opportunity.id]):
+                result = CreateContract.execute(session_id, {}, 'open_')
+            contract, = Contract.search([])
+        self.assertEqual(result['actions'][0][1]['res_id'], [contract.id])
+        self.assertEqual(contract.opportunity, opportunity)
+        self.assertEqual(contract.amount, Decimal('120000'))
+        self.assertEqual(contract.employee, self.employees['alice'])
+        self.assertEqual(contract.after_sales_terms, "On-site within 48 hours")
+        self.assertIn(
+            (TODAY + dt.timedelta(days=30)).strftime('%m/%d/%Y'),
+            contract.delivery_terms)
+        self.assertEqual(contract.state, 'draft')
+
+    @with_transaction()
     def test_delegation_matrix(self):
         "Only the sales manager grants and revokes signing delegations"
         pool = Pool()
