@@ -290,10 +290,7 @@ class Request(Workflow, ModelSQL, ModelView):
         cls.lock(requests)
         requests = cls.browse(requests)
         cls.check_decidable(requests)
-        by_model = defaultdict(list)
-        for request in requests:
-            by_model[request.document.__class__].append(request)
-        for Model, model_requests in by_model.items():
+        for Model, model_requests in cls._by_document_model(requests):
             Model.check_approval(model_requests)
         # the state first: the documents read it when notified
         cls.write(requests, {'state': 'approved', 'decided_at': _now()})
@@ -328,12 +325,18 @@ class Request(Workflow, ModelSQL, ModelView):
             cls.write(to_cancel, {'state': 'cancelled'})
 
     @classmethod
-    def _notify_documents(cls, requests):
-        by_model = defaultdict(set)
+    def _by_document_model(cls, requests):
+        "The requests grouped by the model of their document"
+        by_model = defaultdict(list)
         for request in requests:
-            by_model[request.document.__class__].add(request.document)
-        for Model, documents in by_model.items():
-            Model.approval_decided(list(documents))
+            by_model[request.document.__class__].append(request)
+        return by_model.items()
+
+    @classmethod
+    def _notify_documents(cls, requests):
+        for Model, model_requests in cls._by_document_model(requests):
+            Model.approval_decided(
+                list({r.document for r in model_requests}))
 
     @classmethod
     def check_modification(cls, mode, requests, values=None, external=False):
