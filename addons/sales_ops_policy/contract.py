@@ -860,7 +860,6 @@ class Sale(metaclass=PoolMeta):
         active contract of the customer that covers it"""
         pool = Pool()
         Configuration = pool.get('sale.configuration')
-        Currency = pool.get('currency.currency')
         Lang = pool.get('ir.lang')
         lang = Lang.get()
         config = Configuration(1)
@@ -870,11 +869,7 @@ class Sale(metaclass=PoolMeta):
         # orders confirmed together draw on the same contract
         drawn = {}
         for sale in sales:
-            with Transaction().set_context(date=sale.sale_date):
-                amount = Currency.compute(
-                    sale.currency, sale.total_amount,
-                    sale.company.currency, round=False)
-            if amount < threshold:
+            if sale.approval_amount() < threshold:
                 continue
             contract = sale.contract
             if not contract or contract.state != 'active':

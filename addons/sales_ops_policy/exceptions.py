@@ -54,3 +54,19 @@ class ReleaseError(UserError):
 
 class ReleaseConfigurationError(ValidationError):
     pass
+
+
+class CollectionError(UserError):
+    pass
+
+
+class CollectionValidationError(ValidationError):
+    pass
+
+
+class SuspensionError(UserError):
+    pass
+
+
+class DisputeError(ValidationError):
+    pass
