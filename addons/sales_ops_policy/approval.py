@@ -132,6 +132,10 @@ class Request(Workflow, ModelSQL, ModelView):
     reviewer_group = fields.Many2One(
         'res.group', "Reviewer Group", readonly=True,
         help="Any member of the group may decide the step.")
+    step = fields.Many2One(
+        'approval.step', "Configured Step", readonly=True,
+        ondelete='RESTRICT',
+        help="The configured step the request comes from, if any.")
     reviewer = fields.Many2One(
         'company.employee', "Reviewer", readonly=True,
         help="The person named to decide the step (the author's "
@@ -453,7 +457,8 @@ class ApprovalMixin:
     @classmethod
     def request_approvals(cls, steps):
         """Create the approval requests of documents.
-        steps: list of (document, sequence, reason, group, reviewer)"""
+        steps: list of (document, sequence, reason, group, reviewer) and
+        optionally the configured step"""
         pool = Pool()
         Request = pool.get('approval.request')
         return Request.create([{
@@ -465,7 +470,8 @@ class ApprovalMixin:
                     'reason': reason,
                     'reviewer_group': group.id if group else None,
                     'reviewer': reviewer.id if reviewer else None,
-                    } for document, sequence, reason, group, reviewer
+                    'step': step[0].id if step else None,
+                    } for document, sequence, reason, group, reviewer, *step
                 in steps])
 
     @classmethod
@@ -489,7 +495,7 @@ class ApprovalMixin:
         for document in documents:
             document_steps = [
                 (document, step.sequence, step.name, step.reviewer_group,
-                    step.get_reviewer(document))
+                    step.get_reviewer(document), step)
                 for step in steps if step.applies_to(document)]
             if document_steps:
                 to_request.extend(document_steps)

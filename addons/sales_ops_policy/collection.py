@@ -81,8 +81,8 @@ class Plan(Workflow, ModelSQL, ModelView):
     employee = fields.Many2One(
         'company.employee', "Owner", required=True, states=_states,
         domain=[('company', '=', Eval('company', -1))],
-        help="The salesperson who owns the plan and the default "
-        "responsible of its stages.")
+        help="The salesperson who owns the plan; by default responsible "
+        "for its stages.")
     currency = fields.Many2One(
         'currency.currency', "Currency", required=True, readonly=True)
     amount = fields.Numeric(
@@ -280,10 +280,12 @@ class Plan(Workflow, ModelSQL, ModelView):
         and the partial payments added to its invoices"""
         pool = Pool()
         Invoice = pool.get('account.invoice')
+        Move = pool.get('account.move')
         MoveLine = pool.get('account.move.line')
         Reconciliation = pool.get('account.move.reconciliation')
         PaymentLine = pool.get('account.invoice-account.move.line')
         invoice = Invoice.__table__()
+        move = Move.__table__()
         line = MoveLine.__table__()
         payment = MoveLine.__table__()
         reconciliation = Reconciliation.__table__()
@@ -309,11 +311,12 @@ class Plan(Workflow, ModelSQL, ModelView):
         own = receivable.select(receivable.plan, receivable.line)
         others = weight.join(payment,
             condition=payment.reconciliation == weight.reconciliation
+            ).join(move, condition=move.id == payment.move
             ).join(own, 'LEFT',
                 condition=(own.plan == weight.plan)
                 & (own.line == payment.id)
             ).select(
-                weight.plan, weight.reconciliation, payment.date,
+                weight.plan, weight.reconciliation, move.date,
                 (payment.credit - payment.debit).as_('amount'),
                 where=own.line == Null)
         paid = others.select(
@@ -341,6 +344,14 @@ class Plan(Workflow, ModelSQL, ModelView):
             ).select(
                 exact.plan, reconciliation.date, exact.amount,
                 where=exact.exact == Literal(0))
+        partial = plan_invoice.join(payment_line,
+            condition=payment_line.invoice == plan_invoice.invoice
+            ).join(payment, condition=payment.id == payment_line.line
+            ).join(move, condition=move.id == payment.move
+            ).select(
+                plan_invoice.plan, move.date,
+                (payment.credit - payment.debit).as_('amount'),
+                where=payment.reconciliation == Null)
         events = Union(by_payment, shared, partial, all_=True)
         return events.select(
             events.plan, events.date, Sum(events.amount).as_('amount'),
@@ -362,7 +373,7 @@ class Plan(Workflow, ModelSQL, ModelView):
         window = Window([stage.plan],
             order_by=[stage.due_date.asc, stage.id.asc])
         ranked = stage.join(plan, condition=plan.id == stage.plan).select(
-            stage.id, stage.plan, stage.due_date, stage.amount,
+            stage.id, stage.plan, plan.currency, stage.due_date, stage.amount,
             Sum(stage.amount, window=window).as_('upto'),
             where=where)
 
@@ -389,7 +400,7 @@ class Plan(Workflow, ModelSQL, ModelView):
             ).join(by_due, 'LEFT', condition=by_due.id == ranked.id
             ).join(reached, 'LEFT', condition=reached.id == ranked.id
             ).select(
-                ranked.id, ranked.due_date, ranked.amount,
+                ranked.id, ranked.currency, ranked.due_date, ranked.amount,
                 ranked.upto - ranked.amount,
                 Coalesce(total.amount, 0), Coalesce(by_due.amount, 0),
                 reached.date)
@@ -446,6 +457,7 @@ class Plan(Workflow, ModelSQL, ModelView):
         with without_check_access():
             cls.save(plans)
             cls.log_change(plans, 'create')
+        Stage.update_collection(plans)
         return plans
 
     def _stage_values(self):
@@ -734,14 +746,6 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
         return 'open'
 
     @classmethod
-    def default_collected_amount(cls):
-        return Decimal(0)
-
-    @classmethod
-    def default_collected_on_time(cls):
-        return Decimal(0)
-
-    @classmethod
     def get_plan_states(cls):
         pool = Pool()
         Plan = pool.get('sale.collection.plan')
@@ -885,7 +889,9 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
         (P3.5.1, P3.5.2)"""
         pool = Pool()
         Plan = pool.get('sale.collection.plan')
+        Currency = pool.get('currency.currency')
         table = cls.__table__()
+        plan = Plan.__table__()
         cursor = Transaction().connection.cursor()
         today = collection_date()
         ids = None if plans is None else [int(p) for p in plans]
@@ -899,9 +905,8 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
             query = Plan._stage_query(sub)
             cursor.execute(*query)
             computed.extend(cursor)
-            where = table.plan.in_(Plan.__table__().select(
-                    Plan.__table__().id,
-                    where=Plan.__table__().state != 'cancelled'))
+            where = table.plan.in_(plan.select(
+                    plan.id, where=plan.state != 'cancelled'))
             if sub is not None:
                 where &= SQL_OPERATORS['in'](table.plan, sub)
             cursor.execute(*table.select(
@@ -911,11 +916,15 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
             current.update((r[0], tuple(r[1:])) for r in cursor)
 
         to_update = defaultdict(list)
-        for stage_id, due_date, amount, before, total, by_due, date in (
-                computed):
+        currencies = {}
+        for (stage_id, currency, due_date, amount, before, total, by_due,
+                date) in computed:
+            if currency not in currencies:
+                currencies[currency] = Currency(currency)
+            round = currencies[currency].round
             amount, before = _decimal(amount), _decimal(before)
-            collected = _allocate(_decimal(total), before, amount)
-            on_time = _allocate(_decimal(by_due), before, amount)
+            collected = round(_allocate(_decimal(total), before, amount))
+            on_time = round(_allocate(_decimal(by_due), before, amount))
             due_date = _date(due_date)
             if collected >= amount:
                 state = 'collected'
@@ -930,9 +939,9 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
                     state = 'open'
             values = (collected, on_time, date, state)
             old = current.get(stage_id)
-            if old is None or (
-                    _decimal(old[0]), _decimal(old[1]), _date(old[2]),
-                    old[3]) != values:
+            if (old is None or old[0] is None or old[1] is None
+                    or (_decimal(old[0]), _decimal(old[1]), _date(old[2]),
+                        old[3]) != values):
                 to_update[values].append(stage_id)
         for (collected, on_time, date, state), stage_ids in (
                 to_update.items()):
@@ -1337,11 +1346,30 @@ class Sale(ApprovalMixin, metaclass=PoolMeta):
         cls.plan_collection(sales)
 
     @classmethod
+    def released(cls, sales):
+        """The sales whose configured approval steps (the release under
+        suspension) are approved and none waits"""
+        pool = Pool()
+        Request = pool.get('approval.request')
+        released, waiting = set(), set()
+        for sub in grouped_slice([str(s) for s in sales]):
+            for request in Request.search([
+                        ('document', 'in', list(sub)),
+                        ('step', '!=', None),
+                        ('state', 'in', ['waiting', 'approved']),
+                        ]):
+                (released if request.state == 'approved' else waiting).add(
+                    request.document.id)
+        return {s for s in sales if s.id in released - waiting}
+
+    @classmethod
     def check_suspension(cls, sales):
         """A customer at the suspension level gets no new order without a
         sales manager's approval of it (P3.5.2)"""
-        for sale in cls.suspended(sales):
-            if sale.approval_state != 'approved':
+        suspended = cls.suspended(sales)
+        released = cls.released(suspended)
+        for sale in suspended:
+            if sale not in released:
                 raise SuspensionError(gettext(
                         'sales_ops_policy.msg_collection_suspended',
                         sale=sale.rec_name, party=sale.party.rec_name))
@@ -1456,6 +1484,7 @@ class ReminderReport(Report):
 class RateContext(ModelView):
     "Collection Rate Context"
     __name__ = 'sale.collection.rate.context'
+    __string__ = "Collection Rate Context"
     company = fields.Many2One('company.company', "Company", required=True)
     from_date = fields.Date(
         "From Date", required=True,
@@ -1583,6 +1612,7 @@ class RateMixin:
 class RateEmployee(RateMixin, ModelSQL, ModelView):
     "Collection Rate per Salesperson"
     __name__ = 'sale.collection.rate.employee'
+    __string__ = "Collection Rate per Salesperson"
     _group_name = 'employee'
     employee = fields.Many2One('company.employee', "Salesperson")
 
@@ -1594,6 +1624,7 @@ class RateEmployee(RateMixin, ModelSQL, ModelView):
 class RateParty(RateMixin, ModelSQL, ModelView):
     "Collection Rate per Customer"
     __name__ = 'sale.collection.rate.party'
+    __string__ = "Collection Rate per Customer"
     _group_name = 'party'
     party = fields.Many2One(
         'party.party', "Customer",
@@ -1607,6 +1638,7 @@ class RateParty(RateMixin, ModelSQL, ModelView):
 class RateTeam(RateMixin, ModelSQL, ModelView):
     "Collection Rate per Team"
     __name__ = 'sale.collection.rate.team'
+    __string__ = "Collection Rate per Team"
     _group_name = 'team'
     team = fields.Many2One('sale.team', "Team")
 
