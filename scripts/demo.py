@@ -22,8 +22,14 @@ MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
 # Each feature adds its demo in scripts/demo_<area>.py: load(ctx)
 PARTS = [
     'demo_market', 'demo_lead', 'demo_followup', 'demo_negotiation',
-    'demo_contract', 'demo_release']
+    'demo_contract', 'demo_release', 'demo_collection']
 PASSWORD = 'SalesOps#2026'
+# Tryton's own groups a role needs besides ours
+EXTRA_GROUPS = {
+    "Sales Ops Administrator": ["Administration", "Employee Administration"],
+    # bank statements, payments and the dunning run (P3.5.2)
+    "Finance": ["Payment", "Dunning"],
+    }
 COMPANY = "Jade River Industrial Co., Ltd."
 
 # login, name, role group, team code (None: outside the teams)
@@ -302,9 +308,8 @@ def load(today=None):
         user = User(login=login, name=name, password=PASSWORD,
             email=f'{login}@jaderiver.example.com')
         user.groups.append(Group(groups[role].id))
-        if role == "Sales Ops Administrator":
-            for extra in ["Administration", "Employee Administration"]:
-                user.groups.append(Group(groups[extra].id))
+        for extra in EXTRA_GROUPS.get(role, []):
+            user.groups.append(Group(groups[extra].id))
         user.companies.append(Model.get('company.company')(company.id))
         user.company = company
         user.employees.append(employee)

@@ -20,7 +20,7 @@ from trytond.model import (
 from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.company.model import employee_field, set_employee
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Bool, Eval, If
+from trytond.pyson import Eval, If
 from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -29,7 +29,9 @@ from .approval import ApprovalMixin, _now
 from .exceptions import (
     CollectionError, CollectionValidationError, DisputeError,
     SuspensionError)
-from .model import check_not_negative, search_any, send_notifications
+from .model import (
+    check_not_negative, query_flags, search_any, search_query_flag,
+    send_notifications)
 from .sale import _date
 
 logger = logging.getLogger(__name__)
@@ -241,9 +243,10 @@ class Plan(Workflow, ModelSQL, ModelView):
         return pairs
 
     @classmethod
-    def _invoice_query(cls, plan_ids=None):
-        """The customer invoices of each plan: those of its orders' lines and
-        the credit notes of their lines"""
+    def _invoice_query(cls, plan_ids=None, invoice_ids=None):
+        """The customer invoices of each plan (among plan_ids): those of its
+        orders' lines and the credit notes of their lines (among
+        invoice_ids)"""
         pool = Pool()
         Sale = pool.get('sale.sale')
         SaleLine = pool.get('sale.line')
@@ -259,9 +262,13 @@ class Plan(Workflow, ModelSQL, ModelView):
             ).join(line, condition=line.origin.like('sale.line,%')
                 & (InvoiceLine.origin.sql_id(line.origin, InvoiceLine)
                     == sale_line.id))
+        direct_where = credit_where = where
+        if invoice_ids is not None:
+            direct_where &= SQL_OPERATORS['in'](line.invoice, invoice_ids)
+            credit_where &= SQL_OPERATORS['in'](credit.invoice, invoice_ids)
         direct = invoiced.select(
             sale.collection_plan.as_('plan'), line.invoice.as_('invoice'),
-            where=where)
+            where=direct_where)
         credited = invoiced.join(
             credit, condition=credit.origin.like('account.invoice.line,%')
             & (InvoiceLine.origin.sql_id(credit.origin, InvoiceLine)
@@ -269,7 +276,7 @@ class Plan(Workflow, ModelSQL, ModelView):
             ).select(
                 sale.collection_plan.as_('plan'),
                 credit.invoice.as_('invoice'),
-                where=where)
+                where=credit_where)
         return Union(direct, credited)
 
     @classmethod
@@ -323,13 +330,14 @@ class Plan(Workflow, ModelSQL, ModelView):
             others.plan, others.reconciliation,
             Sum(others.amount).as_('amount'),
             group_by=[others.plan, others.reconciliation])
+        # SQLite sums numerics as floats: compare with a tolerance
+        settled = Abs(Coalesce(paid.amount, 0) - weight.amount)
         exact = weight.join(paid, 'LEFT',
             condition=(paid.plan == weight.plan)
             & (paid.reconciliation == weight.reconciliation)
             ).select(
                 weight.plan, weight.reconciliation,
-                Case((Abs(Coalesce(paid.amount, 0) - weight.amount)
-                        < Literal(0.00001), Literal(1)),
+                Case((settled < Literal(0.00001), Literal(1)),
                     else_=Literal(0)).as_('exact'),
                 weight.amount)
         # paid only for the plan: each payment at its own date
@@ -481,6 +489,46 @@ class Plan(Workflow, ModelSQL, ModelView):
                 zip(terms, kinds), 1)]
 
     @classmethod
+    def replace_version(cls, contracts):
+        """Hand the plans of the versions the contracts replace over to
+        them: a plan with collections follows the new version and is
+        reopened for its stages to be planned again, one without is
+        cancelled for the new version's own plan"""
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        lang = Lang.get()
+        to_move, to_cancel = [], []
+        for contract in contracts:
+            previous = contract.previous_version
+            if not previous:
+                continue
+            for plan in previous.collection_plans:
+                if plan.state == 'cancelled':
+                    continue
+                reason = gettext(
+                    'sales_ops_policy.msg_collection_plan_version',
+                    contract=contract.rec_name,
+                    amount=lang.currency(contract.amount, contract.currency))
+                if plan.collected_amount:
+                    to_move.append((plan, contract, reason))
+                else:
+                    to_cancel.append((plan, contract, reason))
+        with without_check_access():
+            for plan, contract, reason in to_move:
+                cls.write([plan], {
+                        'contract': contract.id,
+                        'amount': contract.amount,
+                        'state': 'draft',
+                        'reason': reason,
+                        })
+                cls.log_change([plan], 'adjust')
+            for plan, contract, reason in to_cancel:
+                cls.write([plan], {'reason': reason})
+                cls.cancel([plan])
+        # the orders of the old version are collected in the new plan
+        return [(p, c) for p, c, _ in to_cancel]
+
+    @classmethod
     def log_change(cls, plans, action, reason=None):
         "Log the stages of the plans as they are, who and when"
         pool = Pool()
@@ -575,8 +623,7 @@ class Plan(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def of_lines(cls, lines):
-        """The plans whose invoices the move lines belong to or pay, one
-        query for all lines"""
+        """The plans whose invoices the move lines belong to or pay"""
         pool = Pool()
         Invoice = pool.get('account.invoice')
         MoveLine = pool.get('account.move.line')
@@ -585,33 +632,27 @@ class Plan(Workflow, ModelSQL, ModelView):
         line = MoveLine.__table__()
         payment_line = PaymentLine.__table__()
         cursor = Transaction().connection.cursor()
-        plan_ids = set()
+        invoice_ids = set()
         for sub in grouped_slice(
                 [int(l) for l in lines], backend.MAX_QUERY_PARAMS):
             owned = line.join(invoice, condition=invoice.move == line.move
-                ).select(invoice.id.as_('invoice'),
+                ).select(invoice.id,
                     where=SQL_OPERATORS['in'](line.id, list(sub)))
-            paid = payment_line.select(payment_line.invoice.as_('invoice'),
+            paid = payment_line.select(payment_line.invoice,
                 where=SQL_OPERATORS['in'](payment_line.line, list(sub)))
-            invoices = Union(owned, paid)
-            plan_invoice = cls._invoice_query()
-            cursor.execute(*plan_invoice.select(plan_invoice.plan,
-                    where=plan_invoice.invoice.in_(
-                        invoices.select(invoices.invoice)),
-                    distinct=True))
-            plan_ids.update(i for i, in cursor)
-        return cls.browse(sorted(plan_ids))
+            cursor.execute(*Union(owned, paid))
+            invoice_ids.update(i for i, in cursor)
+        return cls.of_invoices(invoice_ids)
 
     @classmethod
     def of_invoices(cls, invoices):
-        plan_invoice = cls._invoice_query()
         cursor = Transaction().connection.cursor()
         plan_ids = set()
+        # the invoice ids are used twice in the query
         for sub in grouped_slice(
-                [int(i) for i in invoices], backend.MAX_QUERY_PARAMS):
+                [int(i) for i in invoices], backend.MAX_QUERY_PARAMS // 2):
+            plan_invoice = cls._invoice_query(invoice_ids=list(sub))
             cursor.execute(*plan_invoice.select(plan_invoice.plan,
-                    where=SQL_OPERATORS['in'](
-                        plan_invoice.invoice, list(sub)),
                     distinct=True))
             plan_ids.update(i for i, in cursor)
         return cls.browse(sorted(plan_ids))
@@ -823,23 +864,11 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
 
     @classmethod
     def get_needs_followup(cls, stages, name):
-        cursor = Transaction().connection.cursor()
-        query = cls._needs_followup_query()
-        result = dict.fromkeys(map(int, stages), False)
-        for sub in grouped_slice(list(result), backend.MAX_QUERY_PARAMS):
-            cursor.execute(*query.select(query.id,
-                    where=SQL_OPERATORS['in'](query.id, list(sub))))
-            result.update((i, True) for i, in cursor)
-        return result
+        return query_flags(cls._needs_followup_query(), stages)
 
     @classmethod
     def search_needs_followup(cls, name, clause):
-        _, operator, value = clause
-        if operator not in {'=', '!='}:
-            raise ValueError(f"Unsupported operator {operator!r}")
-        positive = (operator == '=') == bool(value)
-        return [('id', 'in' if positive else 'not in',
-                cls._needs_followup_query())]
+        return search_query_flag(clause, cls._needs_followup_query())
 
     @classmethod
     def view_attributes(cls):
@@ -1437,11 +1466,25 @@ class Contract(metaclass=PoolMeta):
     def sign(cls, contracts):
         pool = Pool()
         Plan = pool.get('sale.collection.plan')
+        Sale = pool.get('sale.sale')
+        Stage = pool.get('sale.collection.stage')
         super().sign(contracts)
+        contracts = cls.browse(contracts)
         # the plan comes with the signature (P3.5.1)
-        with without_check_access():
-            Plan.create_for([c for c in cls.browse(contracts)
-                    if not c.collection_plans])
+        replaced = Plan.replace_version(contracts)
+        contracts = cls.browse(contracts)
+        plans = {p.contract: p for p in Plan.create_for(
+                [c for c in contracts if not c.collection_plans])}
+        to_write = []
+        for old, contract in replaced:
+            if old.sales and contract in plans:
+                to_write.extend([list(old.sales), {
+                            'collection_plan': plans[contract].id,
+                            }])
+        if to_write:
+            with without_check_access():
+                Sale.write(*to_write)
+                Stage.update_collection(list(plans.values()))
 
 
 class Cron(metaclass=PoolMeta):

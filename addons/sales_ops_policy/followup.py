@@ -20,7 +20,8 @@ from trytond.tools import timezone as tz
 from trytond.transaction import Transaction
 
 from .exceptions import FollowUpMissingError, FollowUpValidationError
-from .model import search_any, send_notifications
+from .model import (
+    query_flags, search_any, search_query_flag, send_notifications)
 
 logger = logging.getLogger(__name__)
 
@@ -232,9 +233,9 @@ class Opportunity(metaclass=PoolMeta):
             or Pool().get('ir.date').today())
 
     @classmethod
-    def _needs_followup_query(cls, ids=None):
-        """Return the query of the ids of the open opportunities (among ids)
-        needing a follow-up on the follow-up date (P3.1.3)"""
+    def _needs_followup_query(cls):
+        """Return the query of the ids of the open opportunities needing a
+        follow-up on the follow-up date (P3.1.3)"""
         pool = Pool()
         Configuration = pool.get('sale.configuration')
         FollowUp = pool.get('sale.followup')
@@ -260,28 +261,15 @@ class Opportunity(metaclass=PoolMeta):
                 & ~opportunity.id.in_(logged))
 
         condition &= opportunity.state.in_(['lead', 'opportunity'])
-        if ids is not None:
-            condition &= SQL_OPERATORS['in'](opportunity.id, ids)
         return opportunity.select(opportunity.id, where=condition)
 
     @classmethod
     def get_needs_followup(cls, opportunities, name):
-        cursor = Transaction().connection.cursor()
-        result = dict.fromkeys(map(int, opportunities), False)
-        for sub_ids in grouped_slice(
-                list(result), backend.MAX_QUERY_PARAMS):
-            cursor.execute(*cls._needs_followup_query(ids=list(sub_ids)))
-            result.update((i, True) for i, in cursor)
-        return result
+        return query_flags(cls._needs_followup_query(), opportunities)
 
     @classmethod
     def search_needs_followup(cls, name, clause):
-        _, operator, value = clause
-        if operator not in {'=', '!='}:
-            raise ValueError(f"Unsupported operator {operator!r}")
-        positive = (operator == '=') == bool(value)
-        return [('id', 'in' if positive else 'not in',
-                cls._needs_followup_query())]
+        return search_query_flag(clause, cls._needs_followup_query())
 
     @classmethod
     def check_followup_logged(cls, opportunities):

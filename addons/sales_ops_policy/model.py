@@ -6,12 +6,15 @@ import logging
 from sql.conditionals import Coalesce
 
 import trytond.config as config
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.model.exceptions import ValidationError
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.sendmail import SMTPDataManager, send_message_transactional
+from trytond.tools import grouped_slice
 from trytond.tools.email_ import has_rcpt
 from trytond.transaction import Transaction
 
@@ -85,6 +88,27 @@ def search_any(clause, *names):
     operator = clause[1]
     bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
     return [bool_op, *((name, *clause[1:]) for name in names)]
+
+
+def query_flags(query, records):
+    """A Boolean per record: whether the query returns its id (in column
+    "id"), one query per slice of ids"""
+    cursor = Transaction().connection.cursor()
+    result = dict.fromkeys(map(int, records), False)
+    for sub in grouped_slice(list(result), backend.MAX_QUERY_PARAMS):
+        cursor.execute(*query.select(query.id,
+                where=SQL_OPERATORS['in'](query.id, list(sub))))
+        result.update((i, True) for i, in cursor)
+    return result
+
+
+def search_query_flag(clause, query):
+    "Domain of a Boolean clause true for the ids the query returns"
+    _, operator, value = clause
+    if operator not in {'=', '!='}:
+        raise ValueError(f"Unsupported operator {operator!r}")
+    positive = (operator == '=') == bool(value)
+    return [('id', 'in' if positive else 'not in', query)]
 
 
 def check_not_negative(records, *names):

@@ -147,4 +147,3 @@ class CollectionTestCase(test_tryton._DBTestCase):
                 date=TODAY + dt.timedelta(days=4)):
             self.assertEqual(
                 Stage.search([('needs_followup', '=', True)]), [advance])
-
