@@ -8,7 +8,7 @@ import logging
 from collections import defaultdict
 from decimal import Decimal
 
-from sql import Literal, Null, Union, Window
+from sql import Literal, Null, Union, Window, With
 from sql.aggregate import Max, Min, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import Abs, Function
@@ -44,6 +44,8 @@ STAGE_KINDS = [
     ('retention', "Retention"),
     ('other', "Other"),
     ]
+# SQLite sums numerics as floats
+_TOLERANCE = Literal(0.00001)
 # what the plan agreed with the customer: changed only by an adjustment
 _STAGE_TERMS = {'plan', 'kind', 'due_date', 'amount', 'sequence'}
 
@@ -281,89 +283,71 @@ class Plan(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _collection_query(cls, plan_ids=None):
-        """The amounts collected for each plan by date, from the ledger:
-        the receivable lines of its posted invoices settled in a
-        reconciliation (net of credit notes) at the dates of the payments,
+        """The amounts collected for each plan by date, from the ledger: the
+        other lines of the reconciliations of its invoices' lines to pay
+        (the payments, net of credit notes and write-offs) at their dates,
         and the partial payments added to its invoices"""
         pool = Pool()
         Invoice = pool.get('account.invoice')
+        AdditionalMove = pool.get('account.invoice-additional-account.move')
         Move = pool.get('account.move')
         MoveLine = pool.get('account.move.line')
-        Reconciliation = pool.get('account.move.reconciliation')
         PaymentLine = pool.get('account.invoice-account.move.line')
         invoice = Invoice.__table__()
+        additional = AdditionalMove.__table__()
         move = Move.__table__()
         line = MoveLine.__table__()
-        payment = MoveLine.__table__()
-        reconciliation = Reconciliation.__table__()
         payment_line = PaymentLine.__table__()
-        plan_invoice = cls._invoice_query(plan_ids)
+        plan_invoice = With(query=cls._invoice_query(plan_ids))
 
-        receivable = plan_invoice.join(
-            invoice, condition=invoice.id == plan_invoice.invoice
-            ).join(line, condition=(line.move == invoice.move)
-                & (line.account == invoice.account)
+        # the lines to pay, as Invoice._query_lines_to_pay: on the invoice
+        # move and on the moves that rescheduled them
+        posted = (invoice.state.in_(['posted', 'paid'])
+            & (invoice.type == 'out'))
+        invoiced = plan_invoice.join(
+            invoice, condition=invoice.id == plan_invoice.invoice)
+        moves = Union(
+            invoiced.select(
+                plan_invoice.plan, invoice.move, invoice.account,
+                where=posted),
+            invoiced.join(additional,
+                condition=additional.invoice == invoice.id).select(
+                plan_invoice.plan, additional.move, invoice.account,
+                where=posted),
+            all_=True)
+        to_pay = moves.join(line, condition=(line.move == moves.move)
+            & (line.account == moves.account)
+            ).join(move, condition=move.id == line.move
             ).select(
-                plan_invoice.plan, line.id.as_('line'), line.reconciliation,
-                (line.debit - line.credit).as_('balance'),
-                where=invoice.state.in_(['posted', 'paid'])
-                & (invoice.type == 'out'))
-        # what the plan's lines weigh in each of their reconciliations
-        weight = receivable.select(
-            receivable.plan, receivable.reconciliation,
-            Sum(receivable.balance).as_('amount'),
-            where=receivable.reconciliation != Null,
-            group_by=[receivable.plan, receivable.reconciliation])
-        # the other lines of those reconciliations: the payments
-        own = receivable.select(receivable.plan, receivable.line)
-        others = weight.join(payment,
-            condition=payment.reconciliation == weight.reconciliation
-            ).join(move, condition=move.id == payment.move
-            ).join(own, 'LEFT',
-                condition=(own.plan == weight.plan)
-                & (own.line == payment.id)
+                moves.plan, line.reconciliation, move.date,
+                (line.debit - line.credit).as_('amount'),
+                where=line.reconciliation != Null)
+        # every line of those reconciliations; the lines to pay themselves
+        # cancel out with to_pay, which leaves what paid them
+        reconciliations = to_pay.select(
+            to_pay.plan, to_pay.reconciliation, distinct=True)
+        settled = reconciliations.join(line,
+            condition=line.reconciliation == reconciliations.reconciliation
+            ).join(move, condition=move.id == line.move
             ).select(
-                weight.plan, weight.reconciliation, move.date,
-                (payment.credit - payment.debit).as_('amount'),
-                where=own.line == Null)
-        paid = others.select(
-            others.plan, others.reconciliation,
-            Sum(others.amount).as_('amount'),
-            group_by=[others.plan, others.reconciliation])
-        # SQLite sums numerics as floats: compare with a tolerance
-        settled = Abs(Coalesce(paid.amount, 0) - weight.amount)
-        exact = weight.join(paid, 'LEFT',
-            condition=(paid.plan == weight.plan)
-            & (paid.reconciliation == weight.reconciliation)
-            ).select(
-                weight.plan, weight.reconciliation,
-                Case((settled < Literal(0.00001), Literal(1)),
-                    else_=Literal(0)).as_('exact'),
-                weight.amount)
-        # paid only for the plan: each payment at its own date
-        by_payment = others.join(exact, condition=(exact.plan == others.plan)
-            & (exact.reconciliation == others.reconciliation)
-            ).select(
-                others.plan, others.date, others.amount,
-                where=exact.exact == Literal(1))
-        # shared with other invoices: the plan's part at the reconciliation
-        shared = exact.join(reconciliation,
-            condition=reconciliation.id == exact.reconciliation
-            ).select(
-                exact.plan, reconciliation.date, exact.amount,
-                where=exact.exact == Literal(0))
+                reconciliations.plan, move.date,
+                (line.credit - line.debit).as_('amount'))
         partial = plan_invoice.join(payment_line,
             condition=payment_line.invoice == plan_invoice.invoice
-            ).join(payment, condition=payment.id == payment_line.line
-            ).join(move, condition=move.id == payment.move
+            ).join(line, condition=line.id == payment_line.line
+            ).join(move, condition=move.id == line.move
             ).select(
                 plan_invoice.plan, move.date,
-                (payment.credit - payment.debit).as_('amount'),
-                where=payment.reconciliation == Null)
-        events = Union(by_payment, shared, partial, all_=True)
+                (line.credit - line.debit).as_('amount'),
+                where=line.reconciliation == Null)
+        events = Union(
+            settled, to_pay.select(to_pay.plan, to_pay.date, to_pay.amount),
+            partial, all_=True)
         return events.select(
             events.plan, events.date, Sum(events.amount).as_('amount'),
-            group_by=[events.plan, events.date])
+            group_by=[events.plan, events.date],
+            having=Abs(Sum(events.amount)) > _TOLERANCE,
+            with_=[plan_invoice])
 
     @classmethod
     def _stage_query(cls, plan_ids=None):
@@ -385,7 +369,7 @@ class Plan(Workflow, ModelSQL, ModelView):
             Sum(stage.amount, window=window).as_('upto'),
             where=where)
 
-        events = cls._collection_query(plan_ids)
+        events = With(query=cls._collection_query(plan_ids))
         total = events.select(
             events.plan, Sum(events.amount).as_('amount'),
             group_by=[events.plan])
@@ -399,7 +383,7 @@ class Plan(Workflow, ModelSQL, ModelView):
             Sum(events.amount, window=Window([events.plan],
                     order_by=[events.date.asc])).as_('amount'))
         reached = ranked.join(running, condition=(running.plan == ranked.plan)
-            & (running.amount >= ranked.upto)
+            & (running.amount >= ranked.upto - _TOLERANCE)
             ).select(
                 ranked.id, Min(running.date).as_('date'),
                 group_by=[ranked.id])
@@ -411,7 +395,8 @@ class Plan(Workflow, ModelSQL, ModelView):
                 ranked.id, ranked.currency, ranked.due_date, ranked.amount,
                 ranked.upto - ranked.amount,
                 Coalesce(total.amount, 0), Coalesce(by_due.amount, 0),
-                reached.date)
+                reached.date,
+                with_=[events])
 
     @classmethod
     def copy(cls, plans, default=None):
