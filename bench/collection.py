@@ -37,33 +37,27 @@ Run by hand, with assertions off (see TRYTON-NOTES, "quadratic trap"):
     PYTHONOPTIMIZE=1 .venv/bin/python bench/collection.py
     PYTHONOPTIMIZE=1 .venv/bin/python bench/collection.py --sqlite
 
-Figures measured on the 2-core development machine (other jobs running,
-load 2-3), module code of commit 8087894 (the queries are the same in
-cd68ac4), 30 Nov 2026; every run checked: the scan and the loop agree on the
-sample, the three rate computations agree:
-    stages (plans)     first scan  next day  bare query  loop, extrapolated
+Figures measured on the 2-core development machine on 30 Nov 2026 (the CI
+suite running at the same time, load 2-3), module code of commit e302847;
+every run checked: the scan and the loop agree on the sample, the three rate
+computations agree:
+    stages (plans)      first scan  next day  bare query  loop, extrapolated
     PostgreSQL 15
-      3,000 (1,000)      10.2 s      7.6 s      4.7 s      157 s (200 run)
-      10,002 (3,334)     59.7 s     60.1 s     71.3 s      697 s (500 run)
-    SQLite 3.40
-      3,000 (1,000)       0.89 s     0.51 s     0.79 s     150 s (200 run)
+      10,002 (3,334)      2.55 s     0.43 s     0.19 s      514 s (300 run)
+      100,005 (33,335)   13.26 s     8.78 s     4.53 s     6661 s (1,000 run)
+    scan / bare query at 100,005: 2.9x first, 1.9x next day (goal <= 4x);
+    loop / scan: 502x first, 758x next day.
     collection rate of the last quarter, 40 salespeople:
-                       search_read  bare query  ORM loop
-      PG, 3,000           0.028 s     0.009 s    0.28 s
-      PG, 10,002          0.042 s     0.015 s    0.99 s
-      SQLite, 3,000       0.016 s     0.006 s    0.23 s
-The scan is within 4x of its bare query (0.8-2.2x), but on PostgreSQL the
-query grows with the square of the volume (3.3x the stages, 15x the time):
-PostgreSQL plans the anti-join of _collection_query ("others" LEFT JOIN
-"own" WHERE own.line IS NULL) as a nested loop that re-evaluates the
-plan-invoice-line chain once per reconciled line, and the events subquery
-is evaluated three times.  The run at 100,000 stages was not made: EXPLAIN
-keeps the same plan there, the query restricted to 300 of 33,335 plans
-takes 39 s, and the whole run would evaluate it five times (hours); the
-per-record loop (linear, ~70 ms a stage) would be no slower than the scan.
-The collection rate at 100,000 stages (stored results filled by a scratch
-script, not by the scan): search_read 0.20 s, bare query 0.095 s, ORM loop
-9.9 s.  The module activation before the timings takes 3-8 minutes on
+                        search_read  bare query  ORM loop
+      PG, 10,002           0.029 s     0.011 s    0.63 s
+      PG, 100,005          0.467 s     0.205 s   13.6 s
+An earlier version of _collection_query (an anti-join of the plan's own
+lines, its events evaluated three times) grew with the square of the volume
+on PostgreSQL (10,002 stages: bare query 71 s); the query now takes every
+line of the plan's reconciliations and cancels its own lines to pay by
+adding them back with the opposite sign, and the events are one CTE.  On
+the first scan every row changes and the rows are written grouped by value.
+The module activation before the timings takes 3-8 minutes on
 PostgreSQL, 2 on SQLite; DB_CACHE=<dir> reuses a built database (wipe it
 when the module changes); the ORM units take 1-2 minutes, the SQL copy
 about 2 s per 1,000 stages on PostgreSQL.
