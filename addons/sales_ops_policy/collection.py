@@ -25,7 +25,7 @@ from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
-from .approval import ApprovalMixin, _now
+from .approval import _now
 from .exceptions import (
     CollectionError, CollectionValidationError, DisputeError,
     SuspensionError)
@@ -223,7 +223,7 @@ class Plan(Workflow, ModelSQL, ModelView):
         for plan_id, invoice_id in invoices:
             by_invoice[invoice_id].add(plan_id)
         result = {p.id: [] for p in plans}
-        for sub in grouped_slice(list(by_invoice)):
+        for sub in grouped_slice(list(by_invoice), backend.MAX_QUERY_PARAMS):
             for dispute in Dispute.search([
                         ('invoice', 'in', list(sub)),
                         ('state', '=', 'open'),
@@ -353,7 +353,7 @@ class Plan(Workflow, ModelSQL, ModelView):
     def _stage_query(cls, plan_ids=None):
         """Per stage of the plans: its amount, the plan's collections
         allocated to the stages in due-date order up to its due date and in
-        all, and the day it was fully collected"""
+        all, the day it was fully collected, and what is stored of them"""
         pool = Pool()
         Stage = pool.get('sale.collection.stage')
         stage = Stage.__table__()
@@ -367,6 +367,8 @@ class Plan(Workflow, ModelSQL, ModelView):
         ranked = stage.join(plan, condition=plan.id == stage.plan).select(
             stage.id, stage.plan, plan.currency, stage.due_date, stage.amount,
             Sum(stage.amount, window=window).as_('upto'),
+            stage.collected_amount, stage.collected_on_time,
+            stage.collected_date, stage.state,
             where=where)
 
         events = With(query=cls._collection_query(plan_ids))
@@ -396,6 +398,8 @@ class Plan(Workflow, ModelSQL, ModelView):
                 ranked.upto - ranked.amount,
                 Coalesce(total.amount, 0), Coalesce(by_due.amount, 0),
                 reached.date,
+                ranked.collected_amount, ranked.collected_on_time,
+                ranked.collected_date, ranked.state,
                 with_=[events])
 
     @classmethod
@@ -425,25 +429,22 @@ class Plan(Workflow, ModelSQL, ModelView):
         Stage = pool.get('sale.collection.stage')
         plans = []
         for document in documents:
-            date = (getattr(document, 'signing_date', None)
-                or getattr(document, 'sale_date', None)
-                or collection_date())
-            amount = getattr(document, 'total_amount', None)
-            if amount is None:
-                amount = document.amount
             plan = cls(
                 company=document.company,
                 party=document.party,
                 employee=document.employee,
                 currency=document.currency,
-                amount=amount,
-                date=date,
                 payment_term=document.payment_term,
                 state='confirmed')
             if document.__name__ == 'sale.contract':
                 plan.contract = document
+                plan.amount = document.amount
+                plan.date = document.signing_date
             else:
                 plan.sale = document
+                plan.amount = document.total_amount
+                plan.date = document.sale_date
+            plan.date = plan.date or collection_date()
             plan.stages = [Stage(**v) for v in plan._stage_values()]
             plans.append(plan)
         # plans are made by the system, whoever signs or confirms
@@ -608,12 +609,15 @@ class Plan(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def of_lines(cls, lines):
-        """The plans whose invoices the move lines belong to or pay"""
+        """The plans whose invoices the move lines belong to (on the invoice
+        move or a move rescheduling it) or pay"""
         pool = Pool()
         Invoice = pool.get('account.invoice')
+        AdditionalMove = pool.get('account.invoice-additional-account.move')
         MoveLine = pool.get('account.move.line')
         PaymentLine = pool.get('account.invoice-account.move.line')
         invoice = Invoice.__table__()
+        additional = AdditionalMove.__table__()
         line = MoveLine.__table__()
         payment_line = PaymentLine.__table__()
         cursor = Transaction().connection.cursor()
@@ -623,9 +627,13 @@ class Plan(Workflow, ModelSQL, ModelView):
             owned = line.join(invoice, condition=invoice.move == line.move
                 ).select(invoice.id,
                     where=SQL_OPERATORS['in'](line.id, list(sub)))
+            rescheduled = line.join(additional,
+                condition=additional.move == line.move
+                ).select(additional.invoice,
+                    where=SQL_OPERATORS['in'](line.id, list(sub)))
             paid = payment_line.select(payment_line.invoice,
                 where=SQL_OPERATORS['in'](payment_line.line, list(sub)))
-            cursor.execute(*Union(owned, paid))
+            cursor.execute(*Union(owned, rescheduled, paid))
             invoice_ids.update(i for i, in cursor)
         return cls.of_invoices(invoice_ids)
 
@@ -633,9 +641,8 @@ class Plan(Workflow, ModelSQL, ModelView):
     def of_invoices(cls, invoices):
         cursor = Transaction().connection.cursor()
         plan_ids = set()
-        # the invoice ids are used twice in the query
         for sub in grouped_slice(
-                [int(i) for i in invoices], backend.MAX_QUERY_PARAMS // 2):
+                [int(i) for i in invoices], backend.MAX_QUERY_PARAMS):
             plan_invoice = cls._invoice_query(invoice_ids=list(sub))
             cursor.execute(*plan_invoice.select(plan_invoice.plan,
                     distinct=True))
@@ -905,34 +912,22 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
         Plan = pool.get('sale.collection.plan')
         Currency = pool.get('currency.currency')
         table = cls.__table__()
-        plan = Plan.__table__()
         cursor = Transaction().connection.cursor()
         today = collection_date()
         ids = None if plans is None else [int(p) for p in plans]
         if ids is not None and not ids:
             return
-        current = {}
         computed = []
         for sub in ([None] if ids is None
                 else grouped_slice(ids, backend.MAX_QUERY_PARAMS)):
-            sub = None if sub is None else list(sub)
-            query = Plan._stage_query(sub)
-            cursor.execute(*query)
+            cursor.execute(*Plan._stage_query(
+                    None if sub is None else list(sub)))
             computed.extend(cursor)
-            where = table.plan.in_(plan.select(
-                    plan.id, where=plan.state != 'cancelled'))
-            if sub is not None:
-                where &= SQL_OPERATORS['in'](table.plan, sub)
-            cursor.execute(*table.select(
-                    table.id, table.collected_amount,
-                    table.collected_on_time, table.collected_date,
-                    table.state, where=where))
-            current.update((r[0], tuple(r[1:])) for r in cursor)
 
         to_update = defaultdict(list)
         currencies = {}
         for (stage_id, currency, due_date, amount, before, total, by_due,
-                date) in computed:
+                date, *old) in computed:
             if currency not in currencies:
                 currencies[currency] = Currency(currency)
             round = currencies[currency].round
@@ -952,8 +947,7 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
                 else:
                     state = 'open'
             values = (collected, on_time, date, state)
-            old = current.get(stage_id)
-            if (old is None or old[0] is None or old[1] is None
+            if (old[0] is None or old[1] is None
                     or (_decimal(old[0]), _decimal(old[1]), _date(old[2]),
                         old[3]) != values):
                 to_update[values].append(stage_id)
@@ -1311,7 +1305,7 @@ class Dunning(metaclass=PoolMeta):
         return {d.party for d in dunnings}
 
 
-class Sale(ApprovalMixin, metaclass=PoolMeta):
+class Sale(metaclass=PoolMeta):
     __name__ = 'sale.sale'
     collection_plan = fields.Many2One(
         'sale.collection.plan', "Collection Plan", readonly=True,
@@ -1336,15 +1330,6 @@ class Sale(ApprovalMixin, metaclass=PoolMeta):
         default.setdefault('approvals', None)
         return super().copy(sales, default=default)
 
-    def approval_amount(self):
-        "The total in company currency"
-        pool = Pool()
-        Currency = pool.get('currency.currency')
-        with Transaction().set_context(date=self.sale_date):
-            return Currency.compute(
-                self.currency, self.total_amount or 0,
-                self.company.currency, round=False)
-
     @classmethod
     def suspended(cls, sales):
         "The sales whose customer is at a suspending dunning level"
@@ -1366,7 +1351,8 @@ class Sale(ApprovalMixin, metaclass=PoolMeta):
         pool = Pool()
         Request = pool.get('approval.request')
         released, waiting = set(), set()
-        for sub in grouped_slice([str(s) for s in sales]):
+        for sub in grouped_slice(
+                [str(s) for s in sales], backend.MAX_QUERY_PARAMS):
             for request in Request.search([
                         ('document', 'in', list(sub)),
                         ('step', '!=', None),
@@ -1571,11 +1557,6 @@ class RateMixin:
         cls._order = [('amount_due', 'DESC'), ('id', 'ASC')]
 
     @classmethod
-    def _group_column(cls, tables):
-        "The column the rates are grouped by (the row id)"
-        raise NotImplementedError
-
-    @classmethod
     def _joins(cls, stage, plan):
         "The stages joined to what the group column needs"
         return stage.join(plan, condition=plan.id == stage.plan), {}
@@ -1595,7 +1576,9 @@ class RateMixin:
         query, tables = cls._joins(stage, plan)
         tables.update({'stage': stage, 'plan': plan})
         query = query.join(company, condition=company.id == plan.company)
-        group = cls._group_column(tables)
+        # the column the rates are grouped by, also the row id
+        table_name, column = cls._group_by
+        group = getattr(tables[table_name], column)
 
         open_ = stage.amount - Coalesce(stage.collected_amount, 0)
         due = (stage.due_date >= from_date) & (stage.due_date <= to_date)
@@ -1617,7 +1600,7 @@ class RateMixin:
             where &= plan.company == context['company']
         return query.select(
             group.as_('id'),
-            group.as_(cls._group_name),
+            group.as_(column),
             Max(plan.company).as_('company'),
             Max(company.currency).as_('currency'),
             Sum(Case((due, stage.amount), else_=0)).as_('amount_due'),
@@ -1641,33 +1624,25 @@ class RateEmployee(RateMixin, ModelSQL, ModelView):
     "Collection Rate per Salesperson"
     __name__ = 'sale.collection.rate.employee'
     __string__ = "Collection Rate per Salesperson"
-    _group_name = 'employee'
+    _group_by = ('stage', 'employee')
     employee = fields.Many2One('company.employee', "Salesperson")
-
-    @classmethod
-    def _group_column(cls, tables):
-        return tables['stage'].employee
 
 
 class RateParty(RateMixin, ModelSQL, ModelView):
     "Collection Rate per Customer"
     __name__ = 'sale.collection.rate.party'
     __string__ = "Collection Rate per Customer"
-    _group_name = 'party'
+    _group_by = ('plan', 'party')
     party = fields.Many2One(
         'party.party', "Customer",
         context={'company': Eval('company', -1)}, depends={'company'})
-
-    @classmethod
-    def _group_column(cls, tables):
-        return tables['plan'].party
 
 
 class RateTeam(RateMixin, ModelSQL, ModelView):
     "Collection Rate per Team"
     __name__ = 'sale.collection.rate.team'
     __string__ = "Collection Rate per Team"
-    _group_name = 'team'
+    _group_by = ('member', 'team')
     team = fields.Many2One('sale.team', "Team")
 
     @classmethod
@@ -1682,7 +1657,3 @@ class RateTeam(RateMixin, ModelSQL, ModelView):
             & Member.valid_on(member, stage.due_date))
         tables['member'] = member
         return query, tables
-
-    @classmethod
-    def _group_column(cls, tables):
-        return tables['member'].team

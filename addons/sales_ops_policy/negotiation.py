@@ -273,6 +273,15 @@ class Sale(ApprovalMixin, metaclass=PoolMeta):
         help="Price, delivery, payment and after-sales service terms "
         "agreed with the customer (P3.2.3).")
 
+    def approval_amount(self):
+        "The total in company currency"
+        pool = Pool()
+        Currency = pool.get('currency.currency')
+        with Transaction().set_context(date=self.sale_date):
+            return Currency.compute(
+                self.currency, self.total_amount or 0,
+                self.company.currency, round=False)
+
     @classmethod
     def quote(cls, sales):
         # a quotation over the limits waits for the supervisor (P3.2.3)
