@@ -70,3 +70,11 @@ class SuspensionError(UserError):
 
 class DisputeError(ValidationError):
     pass
+
+
+class CustomerValidationError(ValidationError):
+    pass
+
+
+class TierConfigurationError(ValidationError):
+    pass

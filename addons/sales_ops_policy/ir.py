@@ -12,6 +12,8 @@ class Rule(metaclass=PoolMeta):
         'sale.collection.plan',
         'sale.collection.rate.employee',
         'sale.contract',
+        'sale.customer.care',
+        'sale.customer.revisit',
         'sale.followup',
         'sale.market.intelligence',
         'sale.opportunity',

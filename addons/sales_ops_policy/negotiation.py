@@ -319,6 +319,14 @@ class Sale(ApprovalMixin, metaclass=PoolMeta):
             cls.request_approvals(steps)
         return ready
 
+    def get_discount_limit(self):
+        "The largest discount the salesperson may give on the order"
+        pool = Pool()
+        Configuration = pool.get('sale.configuration')
+        if self.employee:
+            return self.employee.get_discount_limit()
+        return Configuration(1).discount_limit or Decimal(0)
+
     def approval_reasons(self):
         "Why the quotation needs the supervisor's approval"
         pool = Pool()
@@ -326,8 +334,7 @@ class Sale(ApprovalMixin, metaclass=PoolMeta):
         Lang = pool.get('ir.lang')
         lang = Lang.get()
         config = Configuration(1)
-        limit = (self.employee.get_discount_limit() if self.employee
-            else config.discount_limit or Decimal(0))
+        limit = self.get_discount_limit()
         revenue = cost = Decimal(0)
         max_discount = Decimal(0)
         # prices and costs are per company
