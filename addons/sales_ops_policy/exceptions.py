@@ -70,3 +70,7 @@ class SuspensionError(UserError):
 
 class DisputeError(ValidationError):
     pass
+
+
+class ComplaintValidationError(ValidationError):
+    pass
