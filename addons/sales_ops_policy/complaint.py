@@ -609,7 +609,9 @@ class StatisticsProduct(StatisticsMixin, ModelSQL, ModelView):
     __name__ = 'sale.complaint.statistics.product'
     __string__ = "Complaints per Product"
     _group_by = ('product', 'product')
-    product = fields.Many2One('product.product', "Product")
+    product = fields.Many2One(
+        'product.product', "Product",
+        context={'company': Eval('company', -1)}, depends={'company'})
 
     @classmethod
     def _joins(cls, complaint):
