@@ -78,3 +78,7 @@ class CustomerValidationError(ValidationError):
 
 class TierConfigurationError(ValidationError):
     pass
+
+
+class ComplaintValidationError(ValidationError):
+    pass

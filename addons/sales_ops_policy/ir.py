@@ -11,6 +11,7 @@ class Rule(metaclass=PoolMeta):
         'approval.request',
         'sale.collection.plan',
         'sale.collection.rate.employee',
+        'sale.complaint',
         'sale.contract',
         'sale.customer.care',
         'sale.customer.revisit',
