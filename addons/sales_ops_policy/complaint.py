@@ -24,7 +24,7 @@ from trytond.transaction import Transaction
 from .approval import _now
 from .collection import _JulianDay
 from .exceptions import ComplaintValidationError
-from .model import send_notifications
+from .model import check_satisfaction, send_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -312,15 +312,8 @@ class Complaint(metaclass=PoolMeta):
     @classmethod
     def validate_fields(cls, complaints, field_names):
         super().validate_fields(complaints, field_names)
-        if field_names and 'customer_satisfaction' not in field_names:
-            return
-        for complaint in complaints:
-            satisfaction = complaint.customer_satisfaction
-            if satisfaction is not None and not 1 <= satisfaction <= 5:
-                raise ComplaintValidationError(gettext(
-                        'sales_ops_policy.msg_complaint_satisfaction_range',
-                        complaint=complaint.rec_name,
-                        satisfaction=satisfaction))
+        if not field_names or 'customer_satisfaction' in field_names:
+            check_satisfaction(complaints, 'customer_satisfaction')
 
     @classmethod
     def copy(cls, complaints, default=None):

@@ -17,15 +17,16 @@ from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow, fields,
     sequence_ordered)
 from trytond.modules.company.model import employee_field, set_employee
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.report import Report
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import CustomerValidationError, TierConfigurationError
-from .model import send_notifications
+from .model import check_satisfaction, send_notifications
 
 logger = logging.getLogger(__name__)
 
@@ -42,24 +43,6 @@ TRACKED_FACTS = [
 # Facts whose change the owner's supervisor hears of
 KEY_FACTS = {'owner', 'customer_tier', 'contact_person', 'decision_maker'}
 SALE_STATES = ['confirmed', 'processing', 'done']
-SATISFACTION = [
-    (None, ""),
-    (1, "1 - Very Dissatisfied"),
-    (2, "2 - Dissatisfied"),
-    (3, "3 - Neutral"),
-    (4, "4 - Satisfied"),
-    (5, "5 - Very Satisfied"),
-    ]
-
-
-def check_satisfaction(records, name='satisfaction'):
-    "Refuse a satisfaction outside 1 to 5"
-    for record in records:
-        value = getattr(record, name)
-        if value is not None and not 1 <= value <= 5:
-            raise CustomerValidationError(gettext(
-                    'sales_ops_policy.msg_satisfaction_range',
-                    value=value, record=record.rec_name))
 
 
 def _decimal(value):
@@ -312,7 +295,7 @@ class Change(ModelSQL, ModelView):
         help="The owner's supervisor was told of it.")
     user = fields.Function(
         fields.Many2One('res.user', "By"), 'get_audit')
-    date = fields.Function(fields.DateTime("Date"), 'get_audit')
+    date = fields.Function(fields.Timestamp("Date"), 'get_audit')
 
     @classmethod
     def __setup__(cls):
@@ -586,7 +569,7 @@ class Party(metaclass=PoolMeta):
         for sub in grouped_slice(parties, backend.MAX_QUERY_PARAMS):
             cursor.execute(*revisit.select(
                     revisit.party, Max(revisit.planned_date),
-                    where=reduce_ids(revisit.party, map(int, sub))
+                    where=SQL_OPERATORS['in'](revisit.party, list(map(int, sub)))
                     & (revisit.state == 'planned'),
                     group_by=[revisit.party]))
             result.update(cursor)
@@ -681,7 +664,7 @@ class Party(metaclass=PoolMeta):
             cursor.execute(*query.select(
                     query.id, query.amount, query.orders, query.last_date,
                     query.score,
-                    where=reduce_ids(query.id, map(int, sub))))
+                    where=SQL_OPERATORS['in'](query.id, list(map(int, sub)))))
             for id_, amount, orders, last_date, score in cursor:
                 values = {
                     'purchase_amount': _decimal(amount).quantize(
@@ -737,7 +720,7 @@ class Party(metaclass=PoolMeta):
             scan(where)
         else:
             for sub in grouped_slice(parties, backend.MAX_QUERY_PARAMS):
-                scan(reduce_ids(query.id, map(int, sub)))
+                scan(SQL_OPERATORS['in'](query.id, list(map(int, sub))))
         if not changed:
             return {}
         to_write = []
@@ -909,9 +892,9 @@ class Revisit(Workflow, ModelSQL, ModelView):
     usage = fields.Text(
         "Product Usage", states=_states,
         help="How the customer uses our products.")
-    satisfaction = fields.Selection(
-        SATISFACTION, "Satisfaction", sort=False, states=_states)
-    satisfaction_string = satisfaction.translated('satisfaction')
+    satisfaction = fields.Integer(
+        "Satisfaction", states=_states,
+        help="From 1 (very dissatisfied) to 5 (very satisfied).")
     feedback = fields.Text("Feedback", states=_states)
     actions = fields.Text(
         "Follow-up Actions", states=_states,
@@ -1090,7 +1073,7 @@ class Revisit(Workflow, ModelSQL, ModelView):
         for sub in slices:
             where = plannable
             if sub is not None:
-                where &= reduce_ids(party.id, list(sub))
+                where &= SQL_OPERATORS['in'](party.id, list(sub))
             cursor.execute(*party
                 .join(last, 'LEFT', condition=last.party == party.id)
                 .join(planned, 'LEFT', condition=planned.party == party.id)
@@ -1524,7 +1507,7 @@ class Care(Workflow, ModelSQL, ModelView):
                 {o[0] for o in occasions}, backend.MAX_QUERY_PARAMS):
             cursor.execute(*care.select(
                     care.party, care.kind, care.holiday, care.recommendation,
-                    where=reduce_ids(care.party, list(sub))
+                    where=SQL_OPERATORS['in'](care.party, list(sub))
                     & (care.date == date)))
             done.update(cursor)
         with without_check_access():

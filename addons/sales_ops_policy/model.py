@@ -123,6 +123,16 @@ def check_not_negative(records, *names):
                         record=record.rec_name))
 
 
+def check_satisfaction(records, name='satisfaction'):
+    "Refuse a satisfaction outside 1 to 5 in the field name of records"
+    for record in records:
+        value = getattr(record, name)
+        if value is not None and not 1 <= value <= 5:
+            raise ValidationError(gettext(
+                    'sales_ops_policy.msg_satisfaction_range',
+                    value=value, record=record.rec_name))
+
+
 def send_notifications(notification, users, context):
     """Send the notification e-mail to each user with the context of the
     user (context(user) is a dict the report reads) and log each e-mail"""
