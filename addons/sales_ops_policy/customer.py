@@ -569,7 +569,8 @@ class Party(metaclass=PoolMeta):
         for sub in grouped_slice(parties, backend.MAX_QUERY_PARAMS):
             cursor.execute(*revisit.select(
                     revisit.party, Max(revisit.planned_date),
-                    where=SQL_OPERATORS['in'](revisit.party, list(map(int, sub)))
+                    where=SQL_OPERATORS['in'](
+                        revisit.party, list(map(int, sub)))
                     & (revisit.state == 'planned'),
                     group_by=[revisit.party]))
             result.update(cursor)
