@@ -731,7 +731,8 @@ class Party(metaclass=PoolMeta):
             cls.write(*to_write)
             History.create(histories)
             cls.apply_tier_strategy(changed)
-            Revisit.plan([i for ids in changed.values() for i in ids])
+            Revisit.plan(
+                [i for ids in changed.values() for i in ids], move=True)
         return changed
 
     @classmethod
@@ -1045,10 +1046,10 @@ class Revisit(Workflow, ModelSQL, ModelView):
         cls.write(revisits, {'cancelled_by': None})
 
     @classmethod
-    def plan(cls, parties=None):
-        """Keep one planned revisit per customer with a tier, the tier's
-        interval after the last one done (P4.2.1); planned revisits move
-        with the tier"""
+    def plan(cls, parties=None, move=False):
+        """Keep one planned revisit per customer with a tier and an owner,
+        the tier's interval after the last one done (P4.2.1); with move, the
+        planned revisits are moved to that date (the tier changed)"""
         pool = Pool()
         Party = pool.get('party.party')
         Tier = pool.get('sale.customer.tier')
@@ -1088,7 +1089,8 @@ class Revisit(Workflow, ModelSQL, ModelView):
                 date = (last_date + dt.timedelta(days=days)
                     if last_date else today)
                 if planned_id:
-                    to_move[date].append(planned_id)
+                    if move:
+                        to_move[date].append(planned_id)
                 else:
                     to_create.append({
                             'party': id_, 'employee': owner,
