@@ -22,13 +22,14 @@ MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
 # Each feature adds its demo in scripts/demo_<area>.py: load(ctx)
 PARTS = [
     'demo_market', 'demo_lead', 'demo_followup', 'demo_negotiation',
-    'demo_contract', 'demo_release', 'demo_collection']
+    'demo_contract', 'demo_release', 'demo_collection', 'demo_customer']
 PASSWORD = 'SalesOps#2026'
 # Tryton's own groups a role needs besides ours
 EXTRA_GROUPS = {
     "Sales Ops Administrator": ["Administration", "Employee Administration"],
-    # bank statements, payments and the dunning run (P3.5.2)
-    "Finance": ["Payment", "Dunning"],
+    # bank statements, payments and the dunning run (P3.5.2); the customers'
+    # credit limits (P4.3.2)
+    "Finance": ["Payment", "Dunning", "Account Credit Limit"],
     }
 COMPANY = "Jade River Industrial Co., Ltd."
 

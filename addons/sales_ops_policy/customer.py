@@ -741,6 +741,10 @@ class Party(metaclass=PoolMeta):
         their new tier unless the limit was set by hand (P4.3.2)"""
         pool = Pool()
         Tier = pool.get('sale.customer.tier')
+        CreditLimit = pool.get('party.party.credit_limit_amount')
+        credit_limit = CreditLimit.__table__()
+        cursor = Transaction().connection.cursor()
+        company = Transaction().context.get('company')
         tiers = {t.id: t for t in Tier.search([
                     ('active', 'in', [True, False])])}
         defaults = {t.credit_limit for t in tiers.values()} | {None}
@@ -749,11 +753,22 @@ class Party(metaclass=PoolMeta):
             limit = tiers[tier].credit_limit if tier else None
             if limit is None:
                 continue
-            parties = [p for p in cls.browse(ids)
-                if p.credit_limit_amount in defaults
-                and p.credit_limit_amount != limit]
+            current = {}
+            for sub in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+                cursor.execute(*credit_limit.select(
+                        credit_limit.party,
+                        credit_limit.credit_limit_amount,
+                        where=SQL_OPERATORS['in'](
+                            credit_limit.party, list(sub))
+                        & (credit_limit.company == company)))
+                current.update(
+                    (p, _decimal(a) if a is not None else None)
+                    for p, a in cursor)
+            parties = [i for i in ids
+                if current.get(i) in defaults and current.get(i) != limit]
             if parties:
-                to_write.extend((parties, {'credit_limit_amount': limit}))
+                to_write.extend(
+                    (cls.browse(parties), {'credit_limit_amount': limit}))
         if to_write:
             cls.write(*to_write)
 
