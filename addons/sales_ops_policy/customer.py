@@ -37,8 +37,9 @@ TIER_FIELDS = {
     'tier_potential_target',
     *(f'tier_weight_{c}' for c in TIER_CRITERIA)}
 # Facts of the customer file whose change is logged (P4.1.2)
+# (the tier is logged by the tier computation, its only writer)
 TRACKED_FACTS = [
-    'owner', 'customer_tier', 'contact_person', 'contact_birthday',
+    'owner', 'contact_person', 'contact_birthday',
     'decision_maker', 'key_needs', 'industry', 'size', 'potential_value']
 # Facts whose change the owner's supervisor hears of
 KEY_FACTS = {'owner', 'customer_tier', 'contact_person', 'decision_maker'}
@@ -333,9 +334,7 @@ class Change(ModelSQL, ModelView):
                             key=name in KEY_FACTS))
         with without_check_access():
             cls.save(changes)
-        key_changes = [c for c in changes if c.key]
-        if key_changes:
-            Party.notify_key_changes(key_changes)
+        Party.notify_key_changes([c.id for c in changes if c.key])
         return changes
 
 
@@ -577,10 +576,11 @@ class Party(metaclass=PoolMeta):
         return result
 
     @classmethod
-    def purchase_query(cls, date=None, company=None):
+    def purchase_query(cls, date=None, company=None, party_ids=None):
         """The query of the tier criteria per customer: purchase amount and
         count, last order date, potential value, amount due and paid on
-        time in the window ending on date, and the score (P4.3.1)"""
+        time in the window ending on date, and the score (P4.3.1); only of
+        the customers of party_ids if given"""
         pool = Pool()
         Configuration = pool.get('sale.configuration')
         Date = pool.get('ir.date')
@@ -598,13 +598,19 @@ class Party(metaclass=PoolMeta):
         stage = Stage.__table__()
         party = cls.__table__()
 
+        def of_parties(column):
+            if party_ids is None:
+                return Literal(True)
+            return SQL_OPERATORS['in'](column, party_ids)
+
         purchases = With('party', 'amount', 'orders', 'last_date',
             query=sale.select(
                 sale.party,
                 Sum(Coalesce(sale.untaxed_amount_cache, 0)),
-                Count(Literal('*')),
+                Count(sale.id),
                 Max(sale.sale_date),
-                where=sale.state.in_(SALE_STATES)
+                where=of_parties(sale.party)
+                & sale.state.in_(SALE_STATES)
                 & (sale.company == company)
                 & (sale.sale_date >= start) & (sale.sale_date <= date),
                 group_by=[sale.party]))
@@ -612,7 +618,8 @@ class Party(metaclass=PoolMeta):
                 opportunity.party,
                 Sum(Coalesce(opportunity.amount, 0)
                     * Coalesce(opportunity.conversion_probability, 0)),
-                where=opportunity.state.in_(['lead', 'opportunity'])
+                where=of_parties(opportunity.party)
+                & opportunity.state.in_(['lead', 'opportunity'])
                 & (opportunity.company == company)
                 & (opportunity.party != Null),
                 group_by=[opportunity.party]))
@@ -622,7 +629,8 @@ class Party(metaclass=PoolMeta):
                 plan.party,
                 Sum(stage.amount),
                 Sum(Coalesce(stage.collected_on_time, 0)),
-                where=(plan.state == 'confirmed')
+                where=of_parties(plan.party)
+                & (plan.state == 'confirmed')
                 & (plan.company == company)
                 & (stage.due_date >= start) & (stage.due_date < date),
                 group_by=[plan.party]))
@@ -653,19 +661,19 @@ class Party(metaclass=PoolMeta):
                 purchases.last_date.as_('last_date'),
                 score.as_('score'),
                 party.customer_tier.as_('tier'),
+                where=of_parties(party.id),
                 with_=[purchases, pipeline, payments]))
         return query
 
     @classmethod
     def get_purchases(cls, parties, names):
-        query = cls.purchase_query()
         cursor = Transaction().connection.cursor()
         result = {n: dict.fromkeys(map(int, parties)) for n in names}
         for sub in grouped_slice(parties, backend.MAX_QUERY_PARAMS):
+            query = cls.purchase_query(party_ids=list(map(int, sub)))
             cursor.execute(*query.select(
                     query.id, query.amount, query.orders, query.last_date,
-                    query.score,
-                    where=SQL_OPERATORS['in'](query.id, list(map(int, sub)))))
+                    query.score))
             for id_, amount, orders, last_date, score in cursor:
                 values = {
                     'purchase_amount': _decimal(amount).quantize(
@@ -686,53 +694,97 @@ class Party(metaclass=PoolMeta):
     @classmethod
     def compute_tiers(cls, parties=None):
         """Put customers in the tier of their score in one pass and write
-        only the tiers that changed, grouped by tier (P4.3.1).
-        Customers are those with an order in the window, an owner or a tier
-        already; all of them without parties."""
+        only the tiers that changed, grouped by tier, with their history
+        and change log (P4.3.1).  Customers are those with an order in the
+        window, an owner or a tier already; all of them without parties.
+        Return the ids of the customers that changed, per new tier."""
         pool = Pool()
         Tier = pool.get('sale.customer.tier')
         History = pool.get('sale.customer.tier.history')
+        Change = pool.get('sale.customer.change')
+        Field = pool.get('ir.model.field')
         Revisit = pool.get('sale.customer.revisit')
         Date = pool.get('ir.date')
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
         today = Date.today()
-        tiers = Tier.search([])
-        tier_of = Tier.of_score(tiers)
-        query = cls.purchase_query(date=today)
-        cursor = Transaction().connection.cursor()
-        where = ((query.orders > 0) | (query.tier != Null)
-            | query.id.in_(cls.__table__().select(
-                    cls.__table__().id,
-                    where=cls.__table__().owner != Null)))
+        tier_of = Tier.of_score(Tier.search([]))
+        party = cls.__table__()
         changed = defaultdict(list)
-        histories = []
 
-        def scan(where):
+        def scan(party_ids=None):
+            query = cls.purchase_query(date=today, party_ids=party_ids)
+            where = None
+            if party_ids is None:
+                where = ((query.orders > 0) | (query.tier != Null)
+                    | query.id.in_(party.select(
+                            party.id, where=party.owner != Null)))
             cursor.execute(*query.select(
                     query.id, query.score, query.tier, where=where))
-            for party, score, tier in cursor:
+            for id_, score, tier in cursor:
                 score = _round(score)
                 new = tier_of(score)
                 if new != tier:
-                    changed[new].append(party)
-                    histories.append({
-                            'party': party, 'date': today, 'tier': new,
-                            'previous_tier': tier, 'score': score})
+                    changed[new].append((id_, tier, score))
         if parties is None:
-            scan(where)
+            scan()
         else:
             for sub in grouped_slice(parties, backend.MAX_QUERY_PARAMS):
-                scan(SQL_OPERATORS['in'](query.id, list(map(int, sub))))
+                scan(list(map(int, sub)))
         if not changed:
             return {}
-        to_write = []
-        for tier, ids in changed.items():
-            to_write.extend((cls.browse(ids), {'customer_tier': tier}))
+
+        # SQL writes: the ORM's per-record work would cost 20 times the
+        # scan for a few percent of changes
+        now = dt.datetime.now()
+        user = transaction.user
+        for tier, rows in changed.items():
+            for sub in grouped_slice(
+                    [r[0] for r in rows], backend.MAX_QUERY_PARAMS):
+                cursor.execute(*party.update(
+                        [party.customer_tier, party.write_uid,
+                            party.write_date],
+                        [tier, user, now],
+                        where=SQL_OPERATORS['in'](party.id, list(sub))))
+        names = {t.id: t.rec_name for t in Tier.search([
+                    ('active', 'in', [True, False])])}
+        field, = Field.search([
+                ('model', '=', cls.__name__),
+                ('name', '=', 'customer_tier'),
+                ])
+        history = History.__table__()
+        change = Change.__table__()
+        rows = [(id_, old, new, score)
+            for new, rows in changed.items() for id_, old, score in rows]
+        for sub in grouped_slice(rows, 100):
+            sub = list(sub)
+            cursor.execute(*history.insert(
+                    [history.party, history.date, history.tier,
+                        history.previous_tier, history.score,
+                        history.create_uid, history.create_date],
+                    [[i, today, n, o, c, user, now] for i, o, n, c in sub]))
+            cursor.execute(*change.insert(
+                    [change.party, change.field, change.old_value,
+                        change.new_value, change.key,
+                        change.create_uid, change.create_date],
+                    [[i, field.id, names.get(o), names.get(n), True, user, now]
+                        for i, o, n, c in sub]))
+        # the records read before in the transaction are stale
+        transaction.counter += 1
+
+        changed = {t: [r[0] for r in rows] for t, rows in changed.items()}
+        ids = [i for rows in changed.values() for i in rows]
+        change_ids = []
+        for sub in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*change.select(change.id,
+                    where=SQL_OPERATORS['in'](change.party, list(sub))
+                    & (change.field == field.id)
+                    & (change.create_date == now)))
+            change_ids.extend(i for i, in cursor)
         with without_check_access():
-            cls.write(*to_write)
-            History.create(histories)
             cls.apply_tier_strategy(changed)
-            Revisit.plan(
-                [i for ids in changed.values() for i in ids], move=True)
+            Revisit.plan(ids, move=True, create=False)
+            cls.notify_key_changes(change_ids)
         return changed
 
     @classmethod
@@ -801,23 +853,36 @@ class Party(metaclass=PoolMeta):
         return callback
 
     @classmethod
-    def notify_key_changes(cls, changes):
+    def notify_key_changes(cls, change_ids):
         """E-mail the supervisor of each owner the key changes of the files
         of the owner's customers (P4.1.2)"""
         pool = Pool()
         ModelData = pool.get('ir.model.data')
         NotificationEmail = pool.get('notification.email')
         User = pool.get('res.user')
+        Change = pool.get('sale.customer.change')
+        Employee = pool.get('company.employee')
+        if not change_ids:
+            return []
         try:
             notification = NotificationEmail(ModelData.get_id(
                     'sales_ops_policy', 'customer_change_email'))
         except KeyError:
             return []
+        change = Change.__table__()
+        party = cls.__table__()
+        owner = Employee.__table__()
+        cursor = Transaction().connection.cursor()
         by_supervisor = defaultdict(list)
-        for change in changes:
-            owner = change.party.owner
-            if owner and owner.supervisor:
-                by_supervisor[owner.supervisor.id].append(change.id)
+        for sub in grouped_slice(change_ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*change
+                .join(party, condition=change.party == party.id)
+                .join(owner, condition=party.owner == owner.id)
+                .select(owner.supervisor, change.id,
+                    where=SQL_OPERATORS['in'](change.id, list(sub))
+                    & (owner.supervisor != Null)))
+            for supervisor, change_id in cursor:
+                by_supervisor[supervisor].append(change_id)
         if not by_supervisor:
             return []
         users = User.search([('employees', 'in', list(by_supervisor))])
@@ -1061,10 +1126,11 @@ class Revisit(Workflow, ModelSQL, ModelView):
         cls.write(revisits, {'cancelled_by': None})
 
     @classmethod
-    def plan(cls, parties=None, move=False):
+    def plan(cls, parties=None, move=False, create=True):
         """Keep one planned revisit per customer with a tier and an owner,
         the tier's interval after the last one done (P4.2.1); with move, the
-        planned revisits are moved to that date (the tier changed)"""
+        planned revisits are moved to that date (the tier changed); without
+        create, the missing ones are left to the daily task"""
         pool = Pool()
         Party = pool.get('party.party')
         Tier = pool.get('sale.customer.tier')
@@ -1074,12 +1140,6 @@ class Revisit(Workflow, ModelSQL, ModelView):
         revisit = cls.__table__()
         cursor = Transaction().connection.cursor()
         intervals = {t.id: t.revisit_days for t in Tier.search([])}
-        last = revisit.select(
-            revisit.party, Max(revisit.date).as_('date'),
-            where=revisit.state == 'done', group_by=[revisit.party])
-        planned = revisit.select(
-            revisit.party, Max(revisit.id).as_('id'),
-            where=revisit.state == 'planned', group_by=[revisit.party])
         plannable = (party.customer_tier != Null) & (party.owner != Null)
         if parties is None:
             slices = [None]
@@ -1088,9 +1148,19 @@ class Revisit(Workflow, ModelSQL, ModelView):
                 {int(p) for p in parties}, backend.MAX_QUERY_PARAMS)
         to_create, to_move = [], defaultdict(list)
         for sub in slices:
-            where = plannable
+            where, of_parties = plannable, Literal(True)
             if sub is not None:
-                where &= SQL_OPERATORS['in'](party.id, list(sub))
+                sub = list(sub)
+                where &= SQL_OPERATORS['in'](party.id, sub)
+                of_parties = SQL_OPERATORS['in'](revisit.party, sub)
+            last = revisit.select(
+                revisit.party, Max(revisit.date).as_('date'),
+                where=of_parties & (revisit.state == 'done'),
+                group_by=[revisit.party])
+            planned = revisit.select(
+                revisit.party, Max(revisit.id).as_('id'),
+                where=of_parties & (revisit.state == 'planned'),
+                group_by=[revisit.party])
             cursor.execute(*party
                 .join(last, 'LEFT', condition=last.party == party.id)
                 .join(planned, 'LEFT', condition=planned.party == party.id)
@@ -1106,7 +1176,7 @@ class Revisit(Workflow, ModelSQL, ModelView):
                 if planned_id:
                     if move:
                         to_move[date].append(planned_id)
-                else:
+                elif create:
                     to_create.append({
                             'party': id_, 'employee': owner,
                             'planned_date': date})
