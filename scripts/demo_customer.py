@@ -18,6 +18,7 @@ Complaints about confirmed orders stand in every state: new, one late and
 escalated to the supervisor, under investigation, resolved with the
 customer's satisfaction, and one rejected."""
 import datetime as dt
+import logging
 from decimal import Decimal
 
 # the default credit limit of a tier (P4.3.2), by tier code
@@ -134,6 +135,8 @@ COMPLAINTS = [
     ('E', 1, 0, 'medium', "The customer asks why the training days were "
         "moved without notice.", 'draft', None, None, None, None, None),
     ]
+# the days the resolved complaints took, by severity: within the deadlines
+RESOLVED_WITHIN = {'critical': 1, 'high': 4, 'medium': 7, 'low': 12}
 
 
 def load(ctx):
@@ -154,6 +157,9 @@ def load(ctx):
         else:
             config.user, config._context = admin, context
 
+    # the demo has no mail server: the e-mails stay in ir.email, unsent
+    mail_logger = logging.getLogger('trytond.sendmail')
+    disabled, mail_logger.disabled = mail_logger.disabled, True
     try:
         as_user()
         _tiers()
@@ -168,6 +174,9 @@ def load(ctx):
         _credit_limit(ctx, owners)
         as_user(ctx.manager)
         _compute_tiers()
+        # the daily task plans the revisits of the customers with a tier
+        as_user()
+        _run_cron('sale.customer.revisit|plan_and_remind')
         _revisits(ctx, as_user, owners)
         as_user()
         _run_cron('sale.customer.revisit|plan_and_remind')
@@ -177,6 +186,7 @@ def load(ctx):
         _run_cron('sale.complaint|escalate_complaints')
     finally:
         as_user()
+        mail_logger.disabled = disabled
 
 
 def _run_cron(method):
@@ -252,17 +262,20 @@ def _owners(ctx):
 
 
 def _assign_owners(owners):
-    "The sales manager gives each customer its owner"
+    """The sales manager gives the customers their owners, selecting those
+    of each salesperson in the list at once"""
     from proteus import Model
     Party = Model.get('party.party')
-    Employee = Model.get('company.employee')
     User = Model.get('res.user')
     employee_of = {u.login: u.employee.id for u in User.find([])
         if u.employee}
-    parties = Party.browse(list(owners))
-    for party in parties:
-        party.owner = Employee(employee_of[owners[party.id]])
-    Party.save(parties)
+    by_owner = {}
+    for party, login in owners.items():
+        by_owner.setdefault(login, []).append(party)
+    for login, ids in sorted(by_owner.items()):
+        # one write, as the client's edit of the selected records
+        Party._proxy.write(ids, {'owner': employee_of[login]},
+            Party._config.context)
 
 
 def _compute_tiers():
@@ -353,7 +366,7 @@ def _reviews(ctx, as_user, owners):
             by_owner.setdefault(owners[customer.id], []).append(customer.id)
     for login, ids in sorted(by_owner.items()):
         as_user(login)
-        Party.click(Party.browse(ids), 'mark_reviewed')
+        Party.click([Party(i) for i in ids], 'mark_reviewed')
     # the review date is not typed: the past ones as the administrator
     as_user()
     for number, id_ in enumerate(long_ago):
@@ -364,11 +377,20 @@ def _reviews(ctx, as_user, owners):
 
 
 def _credit_limit(ctx, owners):
-    "Finance gives one customer a credit limit by hand, which tiers keep"
+    """Finance gives a customer a credit limit by hand, one about to move up
+    a tier: the tier keeps it"""
     from proteus import Model
     Party = Model.get('party.party')
-    customer, _ = ctx.customers[1]
-    party = Party(customer.id)
+    Tier = Model.get('sale.customer.tier')
+    tiers = Tier.find([])
+    parties = [Party(c.id) for c, _ in ctx.customers]
+
+    def tier_of(score):
+        return next(t for t in tiers if score >= t.min_score
+            and (t.max_score is None or score < t.max_score))
+    moving = [p for p in parties if p.customer_tier
+        and tier_of(p.tier_score).min_score > p.customer_tier.min_score]
+    party = moving[0] if moving else parties[1]
     party.credit_limit_amount = Decimal('80000')
     party.save()
 
@@ -469,9 +491,10 @@ def _care(ctx, as_user, owners):
             if d >= today), default=None)
     birthdays = sorted({today - dt.timedelta(days=12),
             today - dt.timedelta(days=40)})
-    # prepared as the daily task would, the days ahead before each date;
-    # the coming holiday ahead of time, for the gifts
-    for date in sorted(set(past + birthdays)) + [today] + (
+    # prepared as the daily task would, the days ahead before each
+    # occasion (today's run included); the coming holiday ahead of time,
+    # for the gifts
+    for date in sorted(set(past + birthdays)) + [today + ahead] + (
             [coming] if coming else []):
         prepare = Wizard('sale.customer.care.prepare')
         prepare.form.date = date - ahead
@@ -482,7 +505,7 @@ def _care(ctx, as_user, owners):
         by_owner.setdefault(owners.get(care.party.id), []).append(care.id)
     for login, ids in sorted(by_owner.items()):
         as_user(login)
-        actions = Care.browse(ids)
+        actions = [Care(i) for i in ids]
         visits = [a for a in actions if a.party.customer_tier
             and a.party.customer_tier.code == 'KEY']
         for action in visits:
@@ -580,5 +603,6 @@ def _complaints(ctx, as_user, owners):
         values = {'accepted_at': received + dt.timedelta(hours=3)}
         if complaint.resolved_at:
             values['resolved_at'] = received + dt.timedelta(
-                days=max(days - 2, 1), hours=5)
+                days=min(days - 1, RESOLVED_WITHIN[complaint.severity]),
+                hours=5)
         Complaint._proxy.write([id_], values, Complaint._config.context)

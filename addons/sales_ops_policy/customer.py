@@ -572,7 +572,7 @@ class Party(metaclass=PoolMeta):
                         revisit.party, list(map(int, sub)))
                     & (revisit.state == 'planned'),
                     group_by=[revisit.party]))
-            result.update(cursor)
+            result.update((p, _date(d)) for p, d in cursor)
         return result
 
     @classmethod
