@@ -756,19 +756,19 @@ class Party(metaclass=PoolMeta):
         change = Change.__table__()
         rows = [(id_, old, new, score)
             for new, rows in changed.items() for id_, old, score in rows]
-        for sub in grouped_slice(rows, 100):
-            sub = list(sub)
-            cursor.execute(*history.insert(
-                    [history.party, history.date, history.tier,
-                        history.previous_tier, history.score,
-                        history.create_uid, history.create_date],
-                    [[i, today, n, o, c, user, now] for i, o, n, c in sub]))
-            cursor.execute(*change.insert(
-                    [change.party, change.field, change.old_value,
-                        change.new_value, change.key,
-                        change.create_uid, change.create_date],
-                    [[i, field.id, names.get(o), names.get(n), True, user, now]
-                        for i, o, n, c in sub]))
+        # one statement run for all rows: a multi-row VALUES costs more to
+        # parse than to execute
+        cursor.executemany(*_insert_template(history, [
+                    history.party, history.date, history.tier,
+                    history.previous_tier, history.score,
+                    history.create_uid, history.create_date],
+                [(i, today, n, o, c, user, now) for i, o, n, c in rows]))
+        cursor.executemany(*_insert_template(change, [
+                    change.party, change.field, change.old_value,
+                    change.new_value, change.key,
+                    change.create_uid, change.create_date],
+                [(i, field.id, names.get(o), names.get(n), True, user, now)
+                    for i, o, n, c in rows]))
         # the records read before in the transaction are stale
         transaction.counter += 1
 
@@ -891,6 +891,12 @@ class Party(metaclass=PoolMeta):
                             i for e in user.employees
                             for i in by_supervisor.get(e.id, [])})),
                 })
+
+
+def _insert_template(table, columns, rows):
+    "The SQL of an insert of one row into columns of table, and the rows"
+    query, _ = tuple(table.insert(columns, [[None] * len(columns)]))
+    return query, rows
 
 
 def _capped(ratio):
