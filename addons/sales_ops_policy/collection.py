@@ -30,8 +30,8 @@ from .exceptions import (
     CollectionError, CollectionValidationError, DisputeError,
     SuspensionError)
 from .model import (
-    check_not_negative, query_flags, search_any, search_query_flag,
-    send_notifications)
+    check_not_negative, notify_employees, query_flags, search_any,
+    search_query_flag)
 from .sale import _date
 
 logger = logging.getLogger(__name__)
@@ -974,31 +974,15 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
         """Send each responsible salesperson one e-mail listing the stages
         needing a follow-up, through the notification e-mail
         "collection_reminder_email" of this module (P3.5.2)"""
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
-        NotificationEmail = pool.get('notification.email')
-        User = pool.get('res.user')
         transaction = Transaction()
-        try:
-            notification = NotificationEmail(ModelData.get_id(
-                    'sales_ops_policy', 'collection_reminder_email'))
-        except KeyError:
-            logger.warning("collection reminder e-mail notification missing")
-            return
         domain = [('needs_followup', '=', True)]
         if transaction.context.get('company'):
             domain.append(('company', '=', transaction.context['company']))
         by_employee = defaultdict(list)
         for stage in cls.search(domain):
             by_employee[stage.employee.id].append(stage.id)
-        if not by_employee:
-            return []
-        users = User.search([('employees', 'in', list(by_employee))])
-        return send_notifications(notification, users, lambda user: {
-                'collection_stages': tuple(sorted({
-                            i for e in user.employees
-                            for i in by_employee.get(e.id, [])})),
-                })
+        return notify_employees(
+            'collection_reminder_email', by_employee, 'collection_stages')
 
 
 def _decimal(value):

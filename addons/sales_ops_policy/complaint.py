@@ -24,7 +24,7 @@ from trytond.transaction import Transaction
 from .approval import _now
 from .collection import _JulianDay
 from .exceptions import ComplaintValidationError
-from .model import check_satisfaction, send_notifications
+from .model import check_satisfaction, notify_employees
 
 logger = logging.getLogger(__name__)
 
@@ -411,28 +411,12 @@ class Complaint(metaclass=PoolMeta):
         """E-mail each employee the complaints just escalated to them, through
         the notification e-mail "complaint_escalation_email" of this
         module"""
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
-        NotificationEmail = pool.get('notification.email')
-        User = pool.get('res.user')
         by_employee = defaultdict(list)
         for complaint in complaints:
             if complaint.escalated_to:
                 by_employee[complaint.escalated_to.id].append(complaint.id)
-        if not by_employee:
-            return []
-        try:
-            notification = NotificationEmail(ModelData.get_id(
-                    'sales_ops_policy', 'complaint_escalation_email'))
-        except KeyError:
-            logger.warning("complaint escalation e-mail notification missing")
-            return []
-        users = User.search([('employees', 'in', list(by_employee))])
-        return send_notifications(notification, users, lambda user: {
-                'escalated_complaints': tuple(sorted({
-                            i for e in user.employees
-                            for i in by_employee.get(e.id, [])})),
-                })
+        return notify_employees(
+            'complaint_escalation_email', by_employee, 'escalated_complaints')
 
 
 class Cron(metaclass=PoolMeta):

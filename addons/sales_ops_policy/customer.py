@@ -26,7 +26,8 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import CustomerValidationError, TierConfigurationError
-from .model import check_satisfaction, send_notifications
+from .model import (
+    check_satisfaction, notify_employees, send_notifications)
 
 logger = logging.getLogger(__name__)
 
@@ -857,18 +858,8 @@ class Party(metaclass=PoolMeta):
         """E-mail the supervisor of each owner the key changes of the files
         of the owner's customers (P4.1.2)"""
         pool = Pool()
-        ModelData = pool.get('ir.model.data')
-        NotificationEmail = pool.get('notification.email')
-        User = pool.get('res.user')
         Change = pool.get('sale.customer.change')
         Employee = pool.get('company.employee')
-        if not change_ids:
-            return []
-        try:
-            notification = NotificationEmail(ModelData.get_id(
-                    'sales_ops_policy', 'customer_change_email'))
-        except KeyError:
-            return []
         change = Change.__table__()
         party = cls.__table__()
         owner = Employee.__table__()
@@ -883,14 +874,8 @@ class Party(metaclass=PoolMeta):
                     & (owner.supervisor != Null)))
             for supervisor, change_id in cursor:
                 by_supervisor[supervisor].append(change_id)
-        if not by_supervisor:
-            return []
-        users = User.search([('employees', 'in', list(by_supervisor))])
-        return send_notifications(notification, users, lambda user: {
-                'customer_changes': tuple(sorted({
-                            i for e in user.employees
-                            for i in by_supervisor.get(e.id, [])})),
-                })
+        return notify_employees(
+            'customer_change_email', by_supervisor, 'customer_changes')
 
 
 def _insert_template(table, columns, rows):
@@ -1213,31 +1198,15 @@ class Revisit(Workflow, ModelSQL, ModelView):
     def plan_and_remind(cls):
         """Daily task: plan the revisits and e-mail each visitor the
         revisits overdue (P4.2.1)"""
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
-        NotificationEmail = pool.get('notification.email')
-        User = pool.get('res.user')
-        Company = pool.get('company.company')
+        Company = Pool().get('company.company')
         for company in Company.search([]):
             with Transaction().set_context(company=company.id):
                 cls.plan()
-        try:
-            notification = NotificationEmail(ModelData.get_id(
-                    'sales_ops_policy', 'revisit_reminder_email'))
-        except KeyError:
-            logger.warning("revisit reminder e-mail notification missing")
-            return []
         by_employee = defaultdict(list)
         for revisit in cls.search([('overdue', '=', True)]):
             by_employee[revisit.employee.id].append(revisit.id)
-        if not by_employee:
-            return []
-        users = User.search([('employees', 'in', list(by_employee))])
-        return send_notifications(notification, users, lambda user: {
-                'customer_revisits': tuple(sorted({
-                            i for e in user.employees
-                            for i in by_employee.get(e.id, [])})),
-                })
+        return notify_employees(
+            'revisit_reminder_email', by_employee, 'customer_revisits')
 
 
 class RevisitReminderReport(Report):

@@ -133,6 +133,30 @@ def check_satisfaction(records, name='satisfaction'):
                     value=value, record=record.rec_name))
 
 
+def notify_employees(xml_id, by_employee, key):
+    """E-mail the users of each employee (id) of by_employee the records
+    (ids) it lists, through the notification e-mail xml_id of this module;
+    the report reads the ids of its user from the context key"""
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    NotificationEmail = pool.get('notification.email')
+    User = pool.get('res.user')
+    if not by_employee:
+        return []
+    try:
+        notification = NotificationEmail(
+            ModelData.get_id('sales_ops_policy', xml_id))
+    except KeyError:
+        logger.warning("notification e-mail %s missing", xml_id)
+        return []
+    users = User.search([('employees', 'in', list(by_employee))])
+    return send_notifications(notification, users, lambda user: {
+            key: tuple(sorted({
+                        i for e in user.employees
+                        for i in by_employee.get(e.id, [])})),
+            })
+
+
 def send_notifications(notification, users, context):
     """Send the notification e-mail to each user with the context of the
     user (context(user) is a dict the report reads) and log each e-mail"""
