@@ -570,7 +570,8 @@ def naive_loop(party_ids, company_id, today):
     Revisit = pool.get('sale.customer.revisit')
     config = Configuration(1)
     start = window(today)
-    tier_of = Tier.of_score(Tier.search([]))
+    tiers = Tier.search([])
+    tier_of = Tier.of_score(tiers)
     field, = Field.search([
             ('model', '=', 'party.party'), ('name', '=', 'customer_tier')])
     for party_id in party_ids:
@@ -590,7 +591,7 @@ def naive_loop(party_ids, company_id, today):
                         'new_value': Tier(tier).rec_name if tier else None,
                         'key': True}])
             Party.notify_key_changes([change.id])
-            Party.apply_tier_strategy({tier: [party.id]})
+            Party.apply_tier_strategy({tier: [party.id]}, tiers)
             Revisit.plan([party.id], move=True, create=False)
 
 

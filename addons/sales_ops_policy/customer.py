@@ -25,9 +25,11 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .collection import _decimal
 from .exceptions import CustomerValidationError, TierConfigurationError
 from .model import (
     check_satisfaction, notify_employees, send_notifications)
+from .sale import _date
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +47,6 @@ TRACKED_FACTS = [
 # Facts whose change the owner's supervisor hears of
 KEY_FACTS = {'owner', 'customer_tier', 'contact_person', 'decision_maker'}
 SALE_STATES = ['confirmed', 'processing', 'done']
-
-
-def _decimal(value):
-    # SQLite sums numerics as floats
-    if value is None:
-        return Decimal(0)
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 class Configuration(metaclass=PoolMeta):
@@ -709,7 +704,8 @@ class Party(metaclass=PoolMeta):
         transaction = Transaction()
         cursor = transaction.connection.cursor()
         today = Date.today()
-        tier_of = Tier.of_score(Tier.search([]))
+        tiers = Tier.search([('active', 'in', [True, False])])
+        tier_of = Tier.of_score([t for t in tiers if t.active])
         party = cls.__table__()
         changed = defaultdict(list)
 
@@ -747,8 +743,7 @@ class Party(metaclass=PoolMeta):
                             party.write_date],
                         [tier, user, now],
                         where=SQL_OPERATORS['in'](party.id, list(sub))))
-        names = {t.id: t.rec_name for t in Tier.search([
-                    ('active', 'in', [True, False])])}
+        names = {t.id: t.rec_name for t in tiers}
         field, = Field.search([
                 ('model', '=', cls.__name__),
                 ('name', '=', 'customer_tier'),
@@ -783,23 +778,21 @@ class Party(metaclass=PoolMeta):
                     & (change.create_date == now)))
             change_ids.extend(i for i, in cursor)
         with without_check_access():
-            cls.apply_tier_strategy(changed)
+            cls.apply_tier_strategy(changed, tiers)
             Revisit.plan(ids, move=True, create=False)
             cls.notify_key_changes(change_ids)
         return changed
 
     @classmethod
-    def apply_tier_strategy(cls, changed):
+    def apply_tier_strategy(cls, changed, tiers):
         """Give the customers that changed tier the default credit limit of
         their new tier unless the limit was set by hand (P4.3.2)"""
         pool = Pool()
-        Tier = pool.get('sale.customer.tier')
         CreditLimit = pool.get('party.party.credit_limit_amount')
         credit_limit = CreditLimit.__table__()
         cursor = Transaction().connection.cursor()
         company = Transaction().context.get('company')
-        tiers = {t.id: t for t in Tier.search([
-                    ('active', 'in', [True, False])])}
+        tiers = {t.id: t for t in tiers}
         defaults = {t.credit_limit for t in tiers.values()} | {None}
         to_write = []
         for tier, ids in changed.items():
@@ -891,13 +884,6 @@ def _capped(ratio):
 
 def _round(score):
     return int(float(score or 0) + 0.5)
-
-
-def _date(value):
-    # SQLite returns the dates of aggregates as strings
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value)
-    return value
 
 
 class ChangeReport(Report):
