@@ -82,3 +82,11 @@ class TierConfigurationError(ValidationError):
 
 class ComplaintValidationError(ValidationError):
     pass
+
+
+class ExpenseError(UserError):
+    pass
+
+
+class ExpenseValidationError(ValidationError):
+    pass

@@ -17,6 +17,8 @@ class Rule(metaclass=PoolMeta):
         'sale.customer.change',
         'sale.customer.revisit',
         'sale.customer.tier.history',
+        'sale.expense.claim',
+        'sale.expense.preapproval',
         'sale.followup',
         'sale.market.intelligence',
         'sale.opportunity',
