@@ -6,7 +6,7 @@ accounting (P6.2), consumption and over-budget pre-approval (P6.3) and the
 return on expense (P6.3.3)"""
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
 from sql import Literal, Union
@@ -23,7 +23,7 @@ from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.company.model import employee_field, set_employee
 from trytond.modules.currency.exceptions import RateError
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Bool, Eval, Id, If
+from trytond.pyson import Eval, Id, If
 from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -37,6 +37,21 @@ from .model import search_any
 # posted, then actual (P6.3.1)
 _COMMITTED = ['submitted', 'approved']
 _ACTUAL = ['posted', 'paid']
+
+
+def check_draft(documents, states=frozenset({'draft'})):
+    "Refuse to change what was submitted: only drafts change"
+    for document in documents:
+        if document.state not in states:
+            raise ExpenseError(gettext(
+                    'sales_ops_policy.msg_expense_modify',
+                    document=document.rec_name,
+                    state=document.state_string))
+
+
+def _draft_states(mode):
+    # a cancelled document may be deleted with its lines
+    return {'draft', 'cancelled'} if mode == 'delete' else {'draft'}
 
 
 class Configuration(metaclass=PoolMeta):
@@ -213,6 +228,7 @@ class Budget(ApprovalMixin, Workflow, ModelSQL, ModelView):
             ('approved', "Approved"),
             ('cancelled', "Cancelled"),
             ], "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
 
     del _states
 
@@ -307,7 +323,6 @@ class Budget(ApprovalMixin, Workflow, ModelSQL, ModelView):
     def split_periods(cls, budgets):
         "Split each line evenly over the fiscal year's months or quarters"
         pool = Pool()
-        Line = pool.get('sale.expense.budget.line')
         Period = pool.get('sale.expense.budget.period')
         lines = [l for b in budgets for l in b.lines]
         Period.delete([p for l in lines for p in l.periods])
@@ -326,7 +341,6 @@ class Budget(ApprovalMixin, Workflow, ModelSQL, ModelView):
                         'amount': amount,
                         })
         Period.create(periods)
-        Line.browse(lines)
 
     def period_ranges(self):
         "The (name, start, end) of the months or quarters of the year"
@@ -487,7 +501,8 @@ class Budget(ApprovalMixin, Workflow, ModelSQL, ModelView):
                 AccountLine.save(to_save)
                 AccountPeriod.save([AccountPeriod(
                             budget_line=line, period=account_period,
-                            ratio=(amount / total).quantize(Decimal('0.0001'))
+                            ratio=(amount / total).quantize(
+                                Decimal('0.0001'), ROUND_DOWN)
                             if total else Decimal(0))
                         for line, amounts, total in periods
                         for account_period, amount in amounts.items()])
@@ -532,6 +547,12 @@ class BudgetLine(ModelSQL, ModelView):
     @fields.depends('budget', '_parent_budget.company')
     def on_change_with_company(self, name=None):
         return self.budget.company if self.budget else None
+
+    @classmethod
+    def check_modification(cls, mode, lines, values=None, external=False):
+        super().check_modification(
+            mode, lines, values=values, external=external)
+        check_draft([l.budget for l in lines], _draft_states(mode))
 
     def get_rec_name(self, name):
         return f'{self.budget.rec_name} - {self.category.rec_name}'
@@ -597,6 +618,12 @@ class BudgetPeriod(ModelSQL, ModelView):
         super().__setup__()
         cls.__access__.add('line')
         cls._order = [('start_date', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def check_modification(cls, mode, periods, values=None, external=False):
+        super().check_modification(
+            mode, periods, values=values, external=external)
+        check_draft([p.line.budget for p in periods], _draft_states(mode))
 
     @classmethod
     def get_budget_states(cls):
@@ -784,6 +811,7 @@ class Claim(ApprovalMixin, Workflow, ModelSQL, ModelView):
             ('paid', "Paid"),
             ('cancelled', "Cancelled"),
             ], "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
 
     del _states
 
@@ -821,9 +849,8 @@ class Claim(ApprovalMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 'pay': {
-                    'invisible': (Eval('state') != 'posted')
-                    | Bool(Eval('payments')),
-                    'depends': ['state', 'payments'],
+                    'invisible': Eval('state') != 'posted',
+                    'depends': ['state'],
                     },
                 })
 
@@ -881,7 +908,11 @@ class Claim(ApprovalMixin, Workflow, ModelSQL, ModelView):
     def check_modification(cls, mode, claims, values=None, external=False):
         super().check_modification(
             mode, claims, values=values, external=external)
-        if mode == 'delete':
+        if mode == 'write' and not values.keys().isdisjoint({
+                    'company', 'employee', 'description', 'preapproval',
+                    'lines'}):
+            check_draft(claims)
+        elif mode == 'delete':
             for claim in claims:
                 if claim.state not in {'draft', 'cancelled'} or claim.move:
                     raise ExpenseError(gettext(
@@ -1173,7 +1204,9 @@ class Claim(ApprovalMixin, Workflow, ModelSQL, ModelView):
         payments = []
         for claim in cls.browse(claims):
             line = claim.payable_line()
-            if claim.state != 'posted' or not line or claim.payments:
+            # a failed payment is paid again
+            if (claim.state != 'posted' or not line
+                    or any(p.state != 'failed' for p in claim.payments)):
                 continue
             payments.append(Payment(
                     company=claim.company, journal=journal, kind='payable',
@@ -1289,6 +1322,15 @@ class ClaimLine(sequence_ordered(), ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         cls.__access__.add('claim')
+
+    @classmethod
+    def check_modification(cls, mode, lines, values=None, external=False):
+        super().check_modification(
+            mode, lines, values=values, external=external)
+        # what submission fixes is written on submitted lines
+        if mode != 'write' or set(values) - {
+                'company_amount', 'budget_period'}:
+            check_draft([l.claim for l in lines], _draft_states(mode))
 
     @classmethod
     def default_quantity(cls):
@@ -1465,6 +1507,7 @@ class PreApproval(ApprovalMixin, Workflow, ModelSQL, ModelView):
             ('consumed', "Consumed"),
             ('cancelled', "Cancelled"),
             ], "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
 
     del _states
 
@@ -1539,7 +1582,11 @@ class PreApproval(ApprovalMixin, Workflow, ModelSQL, ModelView):
             cls, mode, preapprovals, values=None, external=False):
         super().check_modification(
             mode, preapprovals, values=values, external=external)
-        if mode == 'delete':
+        if mode == 'write' and not values.keys().isdisjoint({
+                    'company', 'employee', 'category', 'expected_date',
+                    'reason', 'amount'}):
+            check_draft(preapprovals)
+        elif mode == 'delete':
             for preapproval in preapprovals:
                 if preapproval.state not in {'draft', 'cancelled'} or (
                         preapproval.approvals):
@@ -1667,17 +1714,20 @@ class Move(metaclass=PoolMeta):
         return super()._get_origin() + ['sale.expense.claim']
 
 
-class Payment(metaclass=PoolMeta):
-    __name__ = 'account.payment'
+class Reconciliation(metaclass=PoolMeta):
+    __name__ = 'account.move.reconciliation'
 
     @classmethod
-    def succeed(cls, payments):
+    def on_modification(cls, mode, reconciliations, field_names=None):
         pool = Pool()
         Claim = pool.get('sale.expense.claim')
-        super().succeed(payments)
-        claims = {p.line.move.origin for p in payments
-            if p.line and isinstance(p.line.move.origin, Claim)}
-        Claim.update_paid(Claim.browse(list(claims)))
+        super().on_modification(
+            mode, reconciliations, field_names=field_names)
+        if mode == 'create':
+            # paid by a payment clearing or any other reconciliation
+            claims = {l.move.origin for r in reconciliations for l in r.lines
+                if isinstance(l.move.origin, Claim)}
+            Claim.update_paid(Claim.browse(list(claims)))
 
 
 class ClaimReport(Report):
