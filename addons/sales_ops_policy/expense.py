@@ -35,6 +35,12 @@ from .model import search_any
 
 # a claim counts against its budget from submission: committed until
 # posted, then actual (P6.3.1)
+CITY_CLASSES = [
+    (None, ""),
+    ('first', "First-Tier City"),
+    ('second', "Second-Tier City"),
+    ('other', "Other City"),
+    ]
 _COMMITTED = ['submitted', 'approved']
 _ACTUAL = ['posted', 'paid']
 
@@ -150,7 +156,7 @@ class Standard(ModelSQL, ModelView):
             ], "Basis", required=True,
         help="What the cap counts: the line's quantity is the days, nights "
         "or guests.")
-    city_class = fields.Selection('get_city_classes', "City Class",
+    city_class = fields.Selection(CITY_CLASSES, "City Class",
         help="Leave empty for every city.")
     amount = fields.Numeric(
         "Cap", digits=(16, 2), required=True,
@@ -165,15 +171,6 @@ class Standard(ModelSQL, ModelView):
     @classmethod
     def default_basis(cls):
         return 'line'
-
-    @classmethod
-    def get_city_classes(cls):
-        return [
-            (None, ""),
-            ('first', "First-Tier City"),
-            ('second', "Second-Tier City"),
-            ('other', "Other City"),
-            ]
 
     def applies_to(self, line):
         return not self.city_class or self.city_class == line.city_class
@@ -790,9 +787,8 @@ class Claim(ApprovalMixin, Workflow, ModelSQL, ModelView):
             help="A line costs more than a spending standard allows."),
         'get_over_standard')
     move = fields.Many2One('account.move', "Account Move", readonly=True)
-    payments = fields.Function(fields.One2Many(
-            'account.payment', None, "Payments", readonly=True),
-        'get_payments')
+    payments = fields.Function(fields.Many2Many(
+            'account.payment', None, None, "Payments"), 'get_payments')
     submitted_by = employee_field(
         "Submitted By",
         states=['submitted', 'approved', 'posted', 'paid', 'cancelled'])
@@ -1269,7 +1265,7 @@ class ClaimLine(sequence_ordered(), ModelSQL, ModelView):
         domain=[('quantity', '>', 0)],
         help="The days, nights or guests the spending standard counts.")
     city_class = fields.Selection(
-        'get_city_classes', "City Class", states=_states)
+        CITY_CLASSES, "City Class", states=_states)
     guests = fields.Text(
         "Guests", states=_states,
         help="Who was entertained: names and companies.")
@@ -1352,10 +1348,6 @@ class ClaimLine(sequence_ordered(), ModelSQL, ModelView):
     def get_claim_states(cls):
         return Pool().get('sale.expense.claim').fields_get(
             ['state'])['state']['selection']
-
-    @classmethod
-    def get_city_classes(cls):
-        return Pool().get('sale.expense.standard').get_city_classes()
 
     @fields.depends('claim', '_parent_claim.state')
     def on_change_with_claim_state(self, name=None):
@@ -1751,6 +1743,7 @@ class ClaimReport(Report):
 class ReturnContext(ModelView):
     "Return on Expense Context"
     __name__ = 'sale.expense.return.context'
+    __string__ = "Return on Expense Context"
     from_date = fields.Date("From Date", required=True)
     to_date = fields.Date("To Date", required=True)
     company = fields.Many2One('company.company', "Company", required=True)
