@@ -95,6 +95,38 @@ class Configuration(metaclass=PoolMeta):
         return 60
 
 
+class ExpenseDocument(ApprovalMixin):
+    "A document of the expense control decided through approval steps"
+    __slots__ = ()
+    # the state the document waits for its steps in
+    _review_state = 'submitted'
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_employee(cls):
+        return Transaction().context.get('employee')
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def approval_decided(cls, documents):
+        "Back to draft when rejected, approved when every step is"
+        super().approval_decided(documents)
+        waiting = [d for d in cls.browse(documents)
+            if d.state == cls._review_state]
+        approved = [d for d in waiting if d.approval_state == 'approved']
+        # the reviewer moves the document on, not by the author's buttons
+        with without_check_access():
+            cls.draft([d for d in waiting if d.approval_state == 'rejected'])
+            cls.approve(approved)
+        return approved
+
+
 class Category(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "Expense Category"
     __name__ = 'sale.expense.category'
@@ -181,7 +213,7 @@ class Standard(ModelSQL, ModelView):
         return self.amount * quantity
 
 
-class Budget(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Budget(ExpenseDocument, Workflow, ModelSQL, ModelView):
     "Expense Budget"
     __name__ = 'sale.expense.budget'
     __string__ = "Expense Budget"
@@ -262,20 +294,8 @@ class Budget(ApprovalMixin, Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
-
-    @classmethod
     def default_split(cls):
         return 'month'
-
-    @classmethod
-    def default_state(cls):
-        return 'draft'
 
     def get_rec_name(self, name):
         team = self.team.rec_name if self.team else gettext(
@@ -429,16 +449,9 @@ class Budget(ApprovalMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def approval_decided(cls, budgets):
-        super().approval_decided(budgets)
-        budgets = cls.browse(budgets)
-        to_approve = [b for b in budgets
-            if b.state == 'submitted' and b.approval_state == 'approved']
-        with without_check_access():
-            cls.draft([b for b in budgets
-                    if b.state == 'submitted'
-                    and b.approval_state == 'rejected'])
-            cls.approve(to_approve)
-            cls.publish(to_approve)
+        approved = super().approval_decided(budgets)
+        cls.publish(approved)
+        return approved
 
     @classmethod
     def publish(cls, budgets):
@@ -745,7 +758,7 @@ class BudgetPeriod(ModelSQL, ModelView):
         return result
 
 
-class Claim(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Claim(ExpenseDocument, Workflow, ModelSQL, ModelView):
     "Expense Claim"
     __name__ = 'sale.expense.claim'
     __string__ = "Expense Claim"
@@ -849,18 +862,6 @@ class Claim(ApprovalMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
-
-    @classmethod
-    def default_state(cls):
-        return 'draft'
 
     @fields.depends('company')
     def on_change_with_currency(self, name=None):
@@ -1110,19 +1111,6 @@ class Claim(ApprovalMixin, Workflow, ModelSQL, ModelView):
     @Workflow.transition('approved')
     def approve(cls, claims):
         cls.write(claims, {'approved_at': _now()})
-
-    @classmethod
-    def approval_decided(cls, claims):
-        super().approval_decided(claims)
-        claims = cls.browse(claims)
-        # the reviewer moves the claim on, not by the claimant's buttons
-        with without_check_access():
-            cls.draft([c for c in claims
-                    if c.state == 'submitted'
-                    and c.approval_state == 'rejected'])
-            cls.approve([c for c in claims
-                    if c.state == 'submitted'
-                    and c.approval_state == 'approved'])
 
     def _get_move(self):
         "The move debiting the category accounts, crediting the claimant"
@@ -1451,10 +1439,11 @@ class ClaimLine(sequence_ordered(), ModelSQL, ModelView):
             cls.write(*to_write)
 
 
-class PreApproval(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class PreApproval(ExpenseDocument, Workflow, ModelSQL, ModelView):
     "Over-Budget Pre-Approval"
     __name__ = 'sale.expense.preapproval'
     __string__ = "Over-Budget Pre-Approval"
+    _review_state = 'requested'
     _states = {'readonly': Eval('state') != 'draft'}
 
     company = fields.Many2One(
@@ -1533,18 +1522,6 @@ class PreApproval(ApprovalMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
-
-    @classmethod
-    def default_state(cls):
-        return 'draft'
 
     def get_rec_name(self, name):
         return f'{self.category.rec_name} ({self.id}) - ' \
@@ -1638,18 +1615,6 @@ class PreApproval(ApprovalMixin, Workflow, ModelSQL, ModelView):
     @Workflow.transition('approved')
     def approve(cls, preapprovals):
         cls.write(preapprovals, {'approved_at': _now()})
-
-    @classmethod
-    def approval_decided(cls, preapprovals):
-        super().approval_decided(preapprovals)
-        preapprovals = cls.browse(preapprovals)
-        with without_check_access():
-            cls.draft([p for p in preapprovals
-                    if p.state == 'requested'
-                    and p.approval_state == 'rejected'])
-            cls.approve([p for p in preapprovals
-                    if p.state == 'requested'
-                    and p.approval_state == 'approved'])
 
     @classmethod
     def consume(cls, uses):
