@@ -9,7 +9,7 @@ from collections import defaultdict
 from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Literal, Union
+from sql import Cast, Literal, Union
 from sql.aggregate import Max, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import Extract
@@ -98,8 +98,9 @@ class Configuration(metaclass=PoolMeta):
 class ExpenseDocument(ApprovalMixin):
     "A document of the expense control decided through approval steps"
     __slots__ = ()
-    # the state the document waits for its steps in
+    # the state the document waits for its steps in, and who put it there
     _review_state = 'submitted'
+    _submitter_field = 'submitted_by'
 
     @classmethod
     def default_company(cls):
@@ -125,6 +126,20 @@ class ExpenseDocument(ApprovalMixin):
             cls.draft([d for d in waiting if d.approval_state == 'rejected'])
             cls.approve(approved)
         return approved
+
+    @classmethod
+    def check_approval(cls, requests):
+        "Who submitted for someone else does not decide it either"
+        pool = Pool()
+        User = pool.get('res.user')
+        super().check_approval(requests)
+        employees = set(User.get_employees())
+        for request in requests:
+            submitter = getattr(request.document, cls._submitter_field)
+            if submitter and submitter.id in employees:
+                raise ExpenseError(gettext(
+                        'sales_ops_policy.msg_expense_review_own',
+                        document=request.document.rec_name))
 
 
 class Category(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
@@ -1444,6 +1459,7 @@ class PreApproval(ExpenseDocument, Workflow, ModelSQL, ModelView):
     __name__ = 'sale.expense.preapproval'
     __string__ = "Over-Budget Pre-Approval"
     _review_state = 'requested'
+    _submitter_field = 'requested_by'
     _states = {'readonly': Eval('state') != 'draft'}
 
     company = fields.Many2One(
@@ -1800,12 +1816,12 @@ class Return(ModelSQL, ModelView):
                 & (opportunity.end_date >= from_date)
                 & (opportunity.end_date <= to_date)))
         union = Union(spent, won, all_=True)
-        # a stable id from the grouping keys
-        row_id = (((union.year * 100 + union.month) * 100000
-                + Coalesce(union.team, 0)) * 10000
+        # a stable id from the grouping keys, exact below 2**53
+        row_id = (((union.year * 12 + union.month) * 100000
+                + Coalesce(union.team, 0)) * 100000
             + Coalesce(union.channel, 0))
         return union.select(
-            Max(row_id).as_('id'),
+            Cast(Max(row_id), 'BIGINT').as_('id'),
             union.year, union.month, union.company, union.team,
             union.channel,
             Sum(union.expense).as_('expense'),

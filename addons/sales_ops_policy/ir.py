@@ -17,6 +17,7 @@ class Rule(metaclass=PoolMeta):
         'sale.customer.change',
         'sale.customer.revisit',
         'sale.customer.tier.history',
+        'sale.expense.budget',
         'sale.expense.claim',
         'sale.expense.preapproval',
         'sale.followup',
