@@ -41,6 +41,7 @@ CITY_CLASSES = [
     ('second', "Second-Tier City"),
     ('other', "Other City"),
     ]
+_CENT = Decimal('0.01')
 _COMMITTED = ['submitted', 'approved']
 _ACTUAL = ['posted', 'paid']
 
@@ -363,7 +364,7 @@ class Budget(ExpenseDocument, Workflow, ModelSQL, ModelView):
             ranges = line.budget.period_ranges()
             if not ranges or line.amount is None:
                 continue
-            share = (line.amount / len(ranges)).quantize(Decimal('0.01'))
+            share = (line.amount / len(ranges)).quantize(_CENT)
             for i, (name, start, end) in enumerate(ranges):
                 amount = share if i < len(ranges) - 1 else (
                     line.amount - share * (len(ranges) - 1))
@@ -520,7 +521,7 @@ class Budget(ExpenseDocument, Workflow, ModelSQL, ModelView):
                     line = existing.get(account) or AccountLine(
                         budget=account_budget, account=account)
                     total = sum(amounts.values(), Decimal(0))
-                    line.amount = total.quantize(Decimal('0.01'))
+                    line.amount = total.quantize(_CENT)
                     to_save.append(line)
                     periods.append((line, amounts, total))
                 AccountLine.save(to_save)
@@ -736,14 +737,14 @@ class BudgetPeriod(ModelSQL, ModelView):
             for period in periods:
                 preapproved, committed, actual = figures[period.id]
                 if name == 'preapproved':
-                    values[period.id] = preapproved
+                    value = preapproved
                 elif name == 'committed':
-                    values[period.id] = committed
+                    value = committed
                 elif name == 'actual':
-                    values[period.id] = actual
+                    value = actual
                 else:
-                    values[period.id] = (
-                        period.amount + preapproved - committed - actual)
+                    value = period.amount + preapproved - committed - actual
+                values[period.id] = value.quantize(_CENT)
         return result
 
     @classmethod
@@ -1835,7 +1836,7 @@ class Return(ModelSQL, ModelView):
         for row in result:
             for name in ['expense', 'revenue']:
                 if name in row:
-                    row[name] = _decimal(row[name])
+                    row[name] = _decimal(row[name]).quantize(_CENT)
             for name in ['year', 'month']:
                 if row.get(name) is not None:
                     row[name] = int(row[name])
