@@ -383,9 +383,12 @@ def load(today=None):
         products=products, employees=employee_of, teams=teams,
         salespeople=[(code, login) for code, _, _, members in TEAMS
             for login, _ in members],
+        team_members={code: [login for login, _ in members]
+            for code, _, _, members in TEAMS},
         supervisors={code: sup for code, _, (sup, _), _ in TEAMS},
         manager=MANAGER[0], customers=customers,
-        opportunities=opportunities, sales=sales)
+        opportunities=opportunities, sales=sales,
+        as_user=user_switch(config))
     for part in PARTS:
         if part == 'demo_negotiation':
             # past the lead stage once they have a channel and a follow-up
@@ -399,6 +402,27 @@ def load(today=None):
         item.state = 'done'
     Item.save(items)
     del config
+
+
+def user_switch(config):
+    """A function that makes the demo work as the user of a login, as the
+    administrator without one"""
+    from proteus import Model
+
+    from trytond.tests.tools import set_user
+
+    User = Model.get('res.user')
+    admin, context = config.user, config._context
+    users = {}
+
+    def as_user(login=None):
+        if login:
+            if login not in users:
+                users.update((u.login, u) for u in User.find([]))
+            set_user(users[login], config=config)
+        else:
+            config.user, config._context = admin, context
+    return as_user
 
 
 def print_users():

@@ -85,24 +85,8 @@ DISPUTE_AFTER = 2
 
 def load(ctx):
     "Orders, invoices, payments, follow-ups, a dispute and the dunning"
-    from proteus import Model
-
-    from trytond.tests.tools import set_user
-
-    config = ctx.config
-    User = Model.get('res.user')
-    admin, context = config.user, config._context
-    users = {u.login: u for u in User.find([])}
-    members = {}
-    for code, login in ctx.salespeople:
-        members.setdefault(code, []).append(login)
-
-    def as_user(login=None):
-        "Work as the user of the login, as the administrator without"
-        if login:
-            set_user(users[login], config=config)
-        else:
-            config.user, config._context = admin, context
+    as_user = ctx.as_user
+    members = ctx.team_members
 
     try:
         term = _payment_term()

@@ -141,21 +141,7 @@ RESOLVED_WITHIN = {'critical': 1, 'high': 4, 'medium': 7, 'low': 12}
 
 def load(ctx):
     "Owners, files, tiers, revisits, care and complaints"
-    from proteus import Model
-
-    from trytond.tests.tools import set_user
-
-    config = ctx.config
-    User = Model.get('res.user')
-    admin, context = config.user, config._context
-    users = {u.login: u for u in User.find([])}
-
-    def as_user(login=None):
-        "Work as the user of the login, as the administrator without"
-        if login:
-            set_user(users[login], config=config)
-        else:
-            config.user, config._context = admin, context
+    as_user = ctx.as_user
 
     # the demo has no mail server: the e-mails stay in ir.email, unsent
     mail_logger = logging.getLogger('trytond.sendmail')

@@ -240,24 +240,8 @@ PREAPPROVALS = [
 
 def load(ctx):
     "Configuration, categories, budgets, claims and pre-approvals"
-    from proteus import Model
-
-    from trytond.tests.tools import set_user
-
-    config = ctx.config
-    User = Model.get('res.user')
-    admin, context = config.user, config._context
-    users = {u.login: u for u in User.find([])}
-    members = {}
-    for code, login in ctx.salespeople:
-        members.setdefault(code, []).append(login)
-
-    def as_user(login=None):
-        "Work as the user of the login, as the administrator without"
-        if login:
-            set_user(users[login], config=config)
-        else:
-            config.user, config._context = admin, context
+    as_user = ctx.as_user
+    members = ctx.team_members
 
     try:
         as_user()
