@@ -1370,23 +1370,25 @@ class ClaimLine(sequence_ordered(), ModelSQL, ModelView):
         '_parent_claim.company', methods=['on_change_with_claim_state'])
     def on_change_with_company_amount(self):
         "The amount in company currency; None without a rate"
-        pool = Pool()
-        Currency = pool.get('currency.currency')
         if (self.company_amount is not None
                 and self.on_change_with_claim_state() != 'draft'):
             return self.company_amount
         if self.amount is None or not self.currency or not self.claim \
                 or not self.claim.company:
             return None
-        with Transaction().set_context(date=self.date):
-            try:
-                return Currency.compute(
-                    self.currency, self.amount, self.claim.company.currency)
-            except RateError:
-                return None
+        try:
+            return self._company_amount()
+        except RateError:
+            return None
 
-    @fields.depends('category', 'quantity', 'city_class', methods=[
-            'on_change_with_company_amount'])
+    def _company_amount(self):
+        "The amount at the rate of its date; RateError without one"
+        Currency = Pool().get('currency.currency')
+        with Transaction().set_context(date=self.date):
+            return Currency.compute(
+                self.currency, self.amount, self.claim.company.currency)
+
+    @fields.depends('category', 'quantity', 'city_class')
     def on_change_with_standard_cap(self, name=None):
         if not self.category:
             return None
@@ -1434,22 +1436,18 @@ class ClaimLine(sequence_ordered(), ModelSQL, ModelView):
     def set_company_amount(cls, lines):
         "Fix the company amounts at the rates of the lines' dates"
         pool = Pool()
-        Currency = pool.get('currency.currency')
         Lang = pool.get('ir.lang')
         lang = Lang.get()
         to_write = []
         for line in lines:
-            company_currency = line.claim.company.currency
-            with Transaction().set_context(date=line.date):
-                try:
-                    amount = Currency.compute(
-                        line.currency, line.amount, company_currency)
-                except RateError:
-                    raise ExpenseError(gettext(
-                            'sales_ops_policy.msg_expense_line_rate',
-                            line=line.rec_name,
-                            currency=line.currency.rec_name,
-                            date=lang.strftime(line.date)))
+            try:
+                amount = line._company_amount()
+            except RateError:
+                raise ExpenseError(gettext(
+                        'sales_ops_policy.msg_expense_line_rate',
+                        line=line.rec_name,
+                        currency=line.currency.rec_name,
+                        date=lang.strftime(line.date)))
             to_write.extend([[line], {'company_amount': amount}])
         if to_write:
             cls.write(*to_write)
