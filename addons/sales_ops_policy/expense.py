@@ -688,6 +688,16 @@ class BudgetPeriod(ModelSQL, ModelView):
     @classmethod
     def _consumption_query(cls, period_ids):
         "Per budget period: pre-approved overrun, committed and actual"
+        union = Union(*cls._consumption_queries(period_ids), all_=True)
+        return union.select(
+            union.period, Sum(union.preapproved), Sum(union.committed),
+            Sum(union.actual),
+            group_by=[union.period])
+
+    @classmethod
+    def _consumption_queries(cls, period_ids):
+        """The queries of columns period, preapproved, committed and actual
+        whose sums are the consumption; other modules add theirs"""
         pool = Pool()
         Line = pool.get('sale.expense.claim.line')
         Claim = pool.get('sale.expense.claim')
@@ -716,11 +726,7 @@ class BudgetPeriod(ModelSQL, ModelView):
             where=SQL_OPERATORS['in'](preapproval.budget_period, period_ids)
             & claim.state.in_(_COMMITTED + _ACTUAL),
             group_by=[preapproval.budget_period])
-        union = Union(spent, extra, all_=True)
-        return union.select(
-            union.period, Sum(union.preapproved), Sum(union.committed),
-            Sum(union.actual),
-            group_by=[union.period])
+        return [spent, extra]
 
     @classmethod
     def get_consumption(cls, periods, names):
@@ -751,26 +757,34 @@ class BudgetPeriod(ModelSQL, ModelView):
     def of_lines(cls, lines):
         """The approved budget period each claim line spends against: its
         team's, else the department's, for its category and date"""
+        keys = {l: (l.claim.company, l.category, l.claim.team, l.date)
+            for l in lines}
+        periods = cls.of_keys(set(keys.values()))
+        return {l: periods[k] for l, k in keys.items()}
+
+    @classmethod
+    def of_keys(cls, keys):
+        """The approved budget period of each key (company, category, team,
+        date): the team's, else the department's; None without one"""
         result = {}
-        keys = {(l.claim.company.id, l.category.id, l.date) for l in lines}
         if not keys:
             return result
         periods = cls.search([
-                ('line.budget.company', 'in', list({k[0] for k in keys})),
-                ('line.category', 'in', list({k[1] for k in keys})),
+                ('line.budget.company', 'in', list({k[0].id for k in keys})),
+                ('line.category', 'in', list({k[1].id for k in keys})),
                 ('line.budget.state', '=', 'approved'),
-                ('start_date', '<=', max(k[2] for k in keys)),
-                ('end_date', '>=', min(k[2] for k in keys)),
+                ('start_date', '<=', max(k[3] for k in keys)),
+                ('end_date', '>=', min(k[3] for k in keys)),
                 ])
-        for line in lines:
-            team = line.claim.team
+        for key in keys:
+            company, category, team, date = key
             candidates = [p for p in periods
-                if p.line.category == line.category
-                and p.line.budget.company == line.claim.company
-                and p.start_date <= line.date <= p.end_date]
+                if p.line.category == category
+                and p.line.budget.company == company
+                and p.start_date <= date <= p.end_date]
             mine = [p for p in candidates if p.line.budget.team == team]
             department = [p for p in candidates if not p.line.budget.team]
-            result[line] = (mine or department or [None])[0]
+            result[key] = (mine or department or [None])[0]
         return result
 
 

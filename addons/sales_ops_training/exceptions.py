@@ -1,0 +1,16 @@
+# This file is part of Sales Ops.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+
+
+class TrainingError(UserError):
+    pass
+
+
+class TrainingValidationError(ValidationError):
+    pass
+
+
+class CareerError(UserError):
+    pass
