@@ -381,6 +381,26 @@ class NeedAnalysis(Workflow, ModelSQL, ModelView):
         cls.write(analyses, {'computed_at': _now()})
 
     @classmethod
+    def analyse_teams(cls):
+        """The periodic needs analysis (P7.1): one computed analysis of
+        each current team of the company, for today"""
+        pool = Pool()
+        Team = pool.get('sale.team')
+        Date = pool.get('ir.date')
+        context = Transaction().context
+        domain = [('active', '=', True)]
+        if context.get('company'):
+            # the cron runs once per company
+            domain.append(('company', '=', context['company']))
+        analyses = cls.create([{
+                    'company': t.company.id,
+                    'team': t.id,
+                    'date': Date.today(),
+                    } for t in Team.search(domain)])
+        cls.compute(analyses)
+        return analyses
+
+    @classmethod
     @ModelView.button
     def draft_plan(cls, analyses):
         """A draft training plan per analysis: its needs, their employees
@@ -435,6 +455,18 @@ class NeedAnalysis(Workflow, ModelSQL, ModelView):
     @Workflow.transition('draft')
     def draft(cls, analyses):
         pass
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.extend([
+                ('sale.training.need.analysis|analyse_teams',
+                    "Analyse Training Needs"),
+                ])
 
 
 class Need(ModelSQL, ModelView):

@@ -215,3 +215,23 @@ class NeedsTestCase(unittest.TestCase):
             [alice], self.today - dt.timedelta(days=365), self.today)
         # the older session is attended but not assessed
         self.assertEqual(results, {alice.id: (2, 1, 1)})
+
+    @with_transaction()
+    def test_periodic_analysis(self):
+        "The monthly task analyses each current team of the company"
+        pool = Pool()
+        Analysis = pool.get('sale.training.need.analysis')
+        Cron = pool.get('ir.cron')
+        self.build()
+        self.assertIn('sale.training.need.analysis|analyse_teams',
+            dict(Cron.method.selection))
+        with set_company(self.company):
+            analysis, = Analysis.analyse_teams()
+        self.assertEqual(analysis.team, self.employees['alice'].sales_team)
+        self.assertEqual(analysis.date, self.today)
+        self.assertIsNotNone(analysis.computed_at)
+        # nobody is assessed: each member needs every required competency
+        self.assertEqual(
+            {n.employee for n in analysis.needs},
+            {self.employees['alice'], self.employees['paula']})
+        self.assertEqual({n.source for n in analysis.needs}, {'gap'})
