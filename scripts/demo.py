@@ -23,7 +23,7 @@ MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
 PARTS = [
     'demo_market', 'demo_lead', 'demo_followup', 'demo_negotiation',
     'demo_contract', 'demo_release', 'demo_collection', 'demo_customer',
-    'demo_expense']
+    'demo_expense', 'demo_training']
 PASSWORD = 'SalesOps#2026'
 # Tryton's own groups a role needs besides ours
 EXTRA_GROUPS = {

@@ -179,6 +179,28 @@ class TeamMember(ValidityMixin, ModelSQL, ModelView):
         super().on_modification(mode, members, field_names=field_names)
         Pool().get('res.user')._get_team_employees_cache.clear()
 
+    @classmethod
+    def move_employee(cls, employee, team, date):
+        "End the employee's membership the day before date, join team"
+        with Transaction().set_context(date=date):
+            current = cls.search([
+                    ('employee', '=', employee.id),
+                    ('current', '=', True),
+                    ])
+        for membership in current:
+            if membership.start_date >= date:
+                raise TeamMembershipError(gettext(
+                        'sales_ops_policy.msg_team_move_same_day',
+                        employee=employee.rec_name,
+                        team=membership.team.rec_name,
+                        date=date))
+        cls.write(current, {'end_date': date - dt.timedelta(days=1)})
+        cls.create([{
+                    'team': team.id,
+                    'employee': employee.id,
+                    'start_date': date,
+                    }])
+
 
 class Employee(metaclass=PoolMeta):
     __name__ = 'company.employee'
@@ -306,23 +328,6 @@ class MoveEmployee(Wizard):
     def transition_move(self):
         pool = Pool()
         Member = pool.get('sale.team.member')
-        employee, date = self.start.employee, self.start.date
-        with Transaction().set_context(date=date):
-            current = Member.search([
-                    ('employee', '=', employee.id),
-                    ('current', '=', True),
-                    ])
-        for membership in current:
-            if membership.start_date >= date:
-                raise TeamMembershipError(gettext(
-                        'sales_ops_policy.msg_team_move_same_day',
-                        employee=employee.rec_name,
-                        team=membership.team.rec_name,
-                        date=date))
-        Member.write(current, {'end_date': date - dt.timedelta(days=1)})
-        Member.create([{
-                    'team': self.start.team.id,
-                    'employee': employee.id,
-                    'start_date': date,
-                    }])
+        Member.move_employee(
+            self.start.employee, self.start.team, self.start.date)
         return 'end'

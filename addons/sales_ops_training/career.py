@@ -150,7 +150,8 @@ class Plan(Workflow, ModelSQL, ModelView):
     def get_progress(self, name):
         if not self.goals:
             return 0.0
-        return sum(g.progress or 0 for g in self.goals) / len(self.goals)
+        return round(
+            sum(g.progress or 0 for g in self.goals) / len(self.goals), 2)
 
     def get_rec_name(self, name):
         return f'{self.employee.rec_name} → {self.target_role_string}'
@@ -441,19 +442,25 @@ class Move(Workflow, ModelSQL, ModelView):
     @Workflow.transition('done')
     @set_employee('confirmed_by')
     def confirm(cls, moves):
-        "The employee takes the new role"
+        """The employee takes the new role, and joins the new team from the
+        effective date"""
         pool = Pool()
         Employee = pool.get('company.employee')
+        Member = pool.get('sale.team.member')
         cls.write(moves, {'confirmed_at': _now()})
         to_write = []
         for move in moves:
             if move.employee.sales_role != move.to_role:
                 to_write.extend(
                     [[move.employee], {'sales_role': move.to_role}])
-        if to_write:
-            # the button's groups authorise the change of role
-            with without_check_access():
+        # the button's groups authorise the change of role and team
+        with without_check_access():
+            if to_write:
                 Employee.write(*to_write)
+            for move in moves:
+                if move.to_team and move.to_team != move.from_team:
+                    Member.move_employee(
+                        move.employee, move.to_team, move.date)
 
     @classmethod
     @ModelView.button
