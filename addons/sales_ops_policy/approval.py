@@ -21,7 +21,7 @@ from trytond.modules.company.model import employee_field, set_employee
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import ApprovalError
 from .model import check_not_negative, send_notifications
@@ -512,6 +512,42 @@ class ApprovalMixin:
     @classmethod
     def approval_decided(cls, documents):
         "Called when steps of the documents were approved or rejected"
+
+
+class SubmittedMixin(ApprovalMixin):
+    """A document its author submits to the approval steps: decided by
+    neither its author nor whoever submitted it, sent back to draft when
+    rejected, approved when every step is"""
+    __slots__ = ()
+    # the state the document waits for its steps in, and who put it there
+    _review_state = 'submitted'
+    _submitter_field = 'submitted_by'
+
+    @classmethod
+    def approval_decided(cls, documents):
+        super().approval_decided(documents)
+        waiting = [d for d in cls.browse(documents)
+            if d.state == cls._review_state]
+        approved = [d for d in waiting if d.approval_state == 'approved']
+        # the reviewer moves the document on, not by the author's buttons
+        with without_check_access():
+            cls.draft([d for d in waiting if d.approval_state == 'rejected'])
+            cls.approve(approved)
+        return approved
+
+    @classmethod
+    def check_approval(cls, requests):
+        "Who submitted for someone else does not decide it either"
+        pool = Pool()
+        User = pool.get('res.user')
+        super().check_approval(requests)
+        employees = set(User.get_employees())
+        for request in requests:
+            submitter = getattr(request.document, cls._submitter_field)
+            if submitter and submitter.id in employees:
+                raise ApprovalError(gettext(
+                        'sales_ops_policy.msg_approval_submitter',
+                        document=request.document.rec_name))
 
 
 class Cron(metaclass=PoolMeta):

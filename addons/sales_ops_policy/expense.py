@@ -28,7 +28,7 @@ from trytond.report import Report
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
-from .approval import ApprovalMixin, _now
+from .approval import SubmittedMixin, _now
 from .collection import _decimal
 from .exceptions import ExpenseError, ExpenseValidationError
 from .model import search_any
@@ -96,12 +96,9 @@ class Configuration(metaclass=PoolMeta):
         return 60
 
 
-class ExpenseDocument(ApprovalMixin):
+class ExpenseDocument(SubmittedMixin):
     "A document of the expense control decided through approval steps"
     __slots__ = ()
-    # the state the document waits for its steps in, and who put it there
-    _review_state = 'submitted'
-    _submitter_field = 'submitted_by'
 
     @classmethod
     def default_company(cls):
@@ -114,33 +111,6 @@ class ExpenseDocument(ApprovalMixin):
     @classmethod
     def default_state(cls):
         return 'draft'
-
-    @classmethod
-    def approval_decided(cls, documents):
-        "Back to draft when rejected, approved when every step is"
-        super().approval_decided(documents)
-        waiting = [d for d in cls.browse(documents)
-            if d.state == cls._review_state]
-        approved = [d for d in waiting if d.approval_state == 'approved']
-        # the reviewer moves the document on, not by the author's buttons
-        with without_check_access():
-            cls.draft([d for d in waiting if d.approval_state == 'rejected'])
-            cls.approve(approved)
-        return approved
-
-    @classmethod
-    def check_approval(cls, requests):
-        "Who submitted for someone else does not decide it either"
-        pool = Pool()
-        User = pool.get('res.user')
-        super().check_approval(requests)
-        employees = set(User.get_employees())
-        for request in requests:
-            submitter = getattr(request.document, cls._submitter_field)
-            if submitter and submitter.id in employees:
-                raise ExpenseError(gettext(
-                        'sales_ops_policy.msg_expense_review_own',
-                        document=request.document.rec_name))
 
 
 class Category(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):

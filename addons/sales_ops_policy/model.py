@@ -119,7 +119,7 @@ def check_not_negative(records, *names):
             if value is not None and value < 0:
                 raise ValidationError(gettext(
                         'sales_ops_policy.msg_negative_amount',
-                        field=getattr(record.__class__, name).string,
+                        field=record.__names__(name)['field'],
                         record=record.rec_name))
 
 

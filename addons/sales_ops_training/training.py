@@ -18,7 +18,7 @@ from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.company.model import employee_field, set_employee
-from sales_ops_policy.approval import ApprovalMixin, _now
+from sales_ops_policy.approval import SubmittedMixin, _now
 from sales_ops_policy.collection import _decimal
 from sales_ops_policy.customer import SALE_STATES
 from sales_ops_policy.model import search_any
@@ -55,7 +55,7 @@ def check_scores(records, *names):
             if value is not None and not 0 <= value <= 100:
                 raise TrainingValidationError(gettext(
                         'sales_ops_training.msg_score_range',
-                        field=getattr(record.__class__, name).string,
+                        field=record.__names__(name)['field'],
                         value=value, record=record.rec_name))
 
 
@@ -621,7 +621,7 @@ class Course(DeactivableMixin, ModelSQL, ModelView):
                 if getattr(course, name) < 0:
                     raise TrainingValidationError(gettext(
                             'sales_ops_policy.msg_negative_amount',
-                            field=getattr(cls, name).string,
+                            field=cls.__names__(name)['field'],
                             record=course.rec_name))
         check_scores(courses, 'pass_mark')
 
@@ -635,7 +635,7 @@ class CourseCompetency(ModelSQL):
         'sale.competency', "Competency", required=True, ondelete='CASCADE')
 
 
-class Plan(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Plan(SubmittedMixin, Workflow, ModelSQL, ModelView):
     "Training Plan"
     __name__ = 'sale.training.plan'
     __string__ = "Training Plan"
@@ -852,30 +852,6 @@ class Plan(ApprovalMixin, Workflow, ModelSQL, ModelView):
         cls.write(plans, {'approved_at': _now()})
 
     @classmethod
-    def approval_decided(cls, plans):
-        "Back to draft when rejected, approved when every step is"
-        super().approval_decided(plans)
-        waiting = [p for p in cls.browse(plans) if p.state == 'submitted']
-        with without_check_access():
-            cls.draft([p for p in waiting if p.approval_state == 'rejected'])
-            cls.approve(
-                [p for p in waiting if p.approval_state == 'approved'])
-
-    @classmethod
-    def check_approval(cls, requests):
-        "Who submitted the plan does not decide it either"
-        pool = Pool()
-        User = pool.get('res.user')
-        super().check_approval(requests)
-        employees = set(User.get_employees())
-        for request in requests:
-            submitter = request.document.submitted_by
-            if submitter and submitter.id in employees:
-                raise TrainingError(gettext(
-                        'sales_ops_training.msg_plan_review_own',
-                        plan=request.document.rec_name))
-
-    @classmethod
     @ModelView.button
     @Workflow.transition('done')
     @set_employee('done_by')
@@ -939,7 +915,8 @@ class PlanCourse(ModelSQL, ModelView):
             if line.cost < 0:
                 raise TrainingValidationError(gettext(
                         'sales_ops_policy.msg_negative_amount',
-                        field=cls.cost.string, record=line.plan.rec_name))
+                        field=cls.__names__('cost')['field'],
+                        record=line.plan.rec_name))
 
 
 class PlanEmployee(ModelSQL):

@@ -3,7 +3,6 @@
 """Training needs from complaints about a product (P7.1) and the training
 results read by the incentive scorecards (P7.3)"""
 import datetime as dt
-import unittest
 from decimal import Decimal
 
 from trytond.modules.company.tests import (
@@ -14,12 +13,9 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 
-class NeedsTestCase(unittest.TestCase):
+class NeedsTestCase(test_tryton._DBTestCase):
     "Test complaint signals and training results"
-
-    @classmethod
-    def setUpClass(cls):
-        test_tryton.activate_module('sales_ops_training')
+    module = 'sales_ops_training'
 
     def build(self):
         "Alice and Paula sell pumps and seals to one customer in Sam's team"
