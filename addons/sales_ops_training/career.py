@@ -295,7 +295,6 @@ class Goal(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls.__access__.add('plan')
         cls._order = [('due_date', 'ASC'), ('id', 'ASC')]
 
     @classmethod
@@ -307,6 +306,29 @@ class Goal(ModelSQL, ModelView):
         if name == 'done':
             return done
         return not done and self.due_date < Pool().get('ir.date').today()
+
+    def get_rec_name(self, name):
+        return f'{self.plan.employee.rec_name}: {self.name}'
+
+    @classmethod
+    def check_modification(cls, mode, goals, values=None, external=False):
+        """The employee of the plan records the progress of their goals;
+        the goals themselves are set with the supervisor"""
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        super().check_modification(
+            mode, goals, values=values, external=external)
+        if not external or Transaction().user == 0:
+            return
+        supervisor = ModelData.get_id('sales_ops_policy', 'group_supervisor')
+        if supervisor in User.get_groups():
+            return
+        if mode != 'write' or set(values) - {'progress', 'comment'}:
+            for goal in goals:
+                raise CareerError(gettext(
+                        'sales_ops_training.msg_goal_own_fields',
+                        goal=goal.name))
 
     @classmethod
     def validate_fields(cls, goals, field_names):

@@ -10,6 +10,7 @@ class Rule(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls._team_scoped_models = cls._team_scoped_models | {
+            'sale.career.goal',
             'sale.career.move',
             'sale.career.plan',
             'sale.competency.assessment',
