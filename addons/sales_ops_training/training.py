@@ -21,6 +21,7 @@ from trytond.modules.company.model import employee_field, set_employee
 from sales_ops_policy.approval import SubmittedMixin, _now
 from sales_ops_policy.collection import _decimal
 from sales_ops_policy.customer import SALE_STATES
+from sales_ops_policy.sale import _date
 from sales_ops_policy.model import search_any
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
@@ -1322,9 +1323,7 @@ class Enrolment(Workflow, ModelSQL, ModelView):
                     & (revisit.date >= since)
                     & (revisit.satisfaction != Null)))
             for employee, date, satisfaction in cursor:
-                if isinstance(date, str):
-                    date = dt.date.fromisoformat(date)
-                rows[employee].append((date, satisfaction))
+                rows[employee].append((_date(date), satisfaction))
         result = {}
         for enrolment in enrolments:
             values = [s for d, s in rows[enrolment.employee.id]
@@ -1681,9 +1680,3 @@ class Effectiveness(ModelSQL, ModelView):
             for name in names:
                 result[name][row.id] = values[name]
         return result
-
-
-def _date(value):
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
