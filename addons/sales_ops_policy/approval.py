@@ -465,7 +465,8 @@ class ApprovalMixin:
                     'document': str(document),
                     'company': document.company.id,
                     'employee': (
-                        document.employee.id if document.employee else None),
+                        document.approval_author().id
+                        if document.approval_author() else None),
                     'sequence': sequence,
                     'reason': reason,
                     'reviewer_group': group.id if group else None,
@@ -483,6 +484,10 @@ class ApprovalMixin:
     def approval_amount(self):
         "The amount the configured steps compare to their minimum"
         return None
+
+    def approval_author(self):
+        "The employee who may not decide the document's steps"
+        return self.employee
 
     @classmethod
     def request_configured_approvals(cls, documents):
