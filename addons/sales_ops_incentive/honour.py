@@ -255,12 +255,15 @@ class Honour(SubmittedMixin, Workflow, ModelSQL, ModelView):
                 candidate[4] = reached.get(candidate[0].employee.id)
             candidates.sort(key=key)
 
+        # equal on the ranking figure: the tie-breaks decided
+        level = [c for c in candidates
+            if candidates and c[1] == candidates[0][1]]
         honours = []
         for rank, (scorecard, figure, achievement, tie, reached) in enumerate(
                 candidates[:type_.winners], 1):
-            if len(tied) > 1 and scorecard in {c[0] for c in tied}:
+            if rank == 1 and len(level) > 1:
                 reason = gettext('sales_ops_incentive.msg_honour_tie',
-                    count=len(tied))
+                    count=len(level))
             else:
                 reason = None
             honours.append(cls(

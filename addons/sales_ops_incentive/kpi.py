@@ -1182,7 +1182,7 @@ class Scorecard(ModelSQL, ModelView):
                         'numerator': _round(_decimal(numerator)),
                         'denominator': _round(_decimal(denominator)),
                         'actual': actual,
-                        'target': target,
+                        'target': _round(target),
                         'achievement': achievement,
                         'score': score,
                         })
@@ -1238,12 +1238,18 @@ class Scorecard(ModelSQL, ModelView):
         ids = []
         for sub in grouped_slice(rows, 500):
             sub = list(sub)
-            cursor.execute(*table.insert(
-                    [getattr(table, c) for c in columns]
-                    + [table.create_uid, table.create_date],
-                    [[r[c] for c in columns] + [user, now] for r in sub],
-                    returning=[table.id]))
-            sub_ids = [i for i, in cursor]
+            insert_columns = ([getattr(table, c) for c in columns]
+                + [table.create_uid, table.create_date])
+            values = [[r[c] for c in columns] + [user, now] for r in sub]
+            if transaction.database.has_returning():
+                cursor.execute(*table.insert(
+                        insert_columns, values, returning=[table.id]))
+                sub_ids = [i for i, in cursor]
+            else:
+                sub_ids = []
+                for row in values:
+                    cursor.execute(*table.insert(insert_columns, [row]))
+                    sub_ids.append(cursor.lastrowid)
             ids.extend(sub_ids)
             values = [[scorecard] + [v[c] for c in line_columns]
                 + [user, now]
@@ -1599,7 +1605,7 @@ class Coaching(Workflow, ModelSQL, ModelView):
                         employee=scorecard.employee,
                         competency=line.kpi.competency,
                         source='signal',
-                        priority='high',
+                        priority='1',
                         reason=gettext(
                             'sales_ops_incentive.msg_coaching_need_reason',
                             kpi=line.kpi.rec_name,

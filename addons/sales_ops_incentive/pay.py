@@ -426,7 +426,8 @@ class Run(SubmittedMixin, Workflow, ModelSQL, ModelView):
                         score=scorecard.total_score,
                         band=scorecard.band.rec_name if scorecard.band
                         else '-',
-                        coefficient=coefficient, target=money(target))))
+                        coefficient=lang.format_number(coefficient, 4),
+                        target=money(target))))
             revenue = figure(scorecard, 'revenue')
             if (plan.champion_bonus and scorecard.scope == 'employee'
                     and best is not None and revenue
@@ -444,7 +445,8 @@ class Run(SubmittedMixin, Workflow, ModelSQL, ModelView):
                             'sales_ops_incentive.msg_pay_basis_breakthrough',
                             team=team_card.team.rec_name,
                             score=team_card.total_score,
-                            threshold=plan.breakthrough_threshold)))
+                            threshold=lang.format_number(
+                                plan.breakthrough_threshold, 2))))
             collection = figure(scorecard, 'collection_rate')
             rate = collection.actual if collection else None
             if rate is not None:
@@ -456,7 +458,8 @@ class Run(SubmittedMixin, Workflow, ModelSQL, ModelView):
                                 'sales_ops_incentive'
                                 '.msg_pay_basis_collection_bonus',
                                 rate=rate,
-                                threshold=plan.collection_bonus_rate)))
+                                threshold=lang.format_number(
+                                    plan.collection_bonus_rate, 2))))
                 elif (plan.collection_penalty
                         and plan.collection_penalty_rate is not None
                         and rate < plan.collection_penalty_rate):
@@ -465,7 +468,8 @@ class Run(SubmittedMixin, Workflow, ModelSQL, ModelView):
                                 'sales_ops_incentive'
                                 '.msg_pay_basis_collection_penalty',
                                 rate=rate,
-                                threshold=plan.collection_penalty_rate)))
+                                threshold=lang.format_number(
+                                    plan.collection_penalty_rate, 2))))
         return lines
 
     @classmethod
