@@ -263,7 +263,7 @@ class Kpi(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
             where=(sale.company == company.id)
             & sale.state.in_(SALE_STATES))
         cursor.execute(*ranked.select(
-                ranked.employee, Count(Literal('*')),
+                ranked.employee, Count(ranked.rank),
                 where=(ranked.rank == 1)
                 & (ranked.sale_date >= start) & (ranked.sale_date <= end),
                 group_by=[ranked.employee]))
