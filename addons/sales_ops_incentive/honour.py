@@ -18,7 +18,7 @@ from trytond.modules.company.model import employee_field, set_employee
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.report import Report
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from sales_ops_policy.approval import SubmittedMixin, _now
 from sales_ops_policy.collection import _decimal
@@ -203,14 +203,9 @@ class Honour(SubmittedMixin, Workflow, ModelSQL, ModelView):
                 honours.extend(cls._winners(type_, period, scorecards))
         if not honours:
             return []
-        # proposed by the closing of the period, not by a person: whoever
-        # closed it may approve
-        cls.save(honours)
-        cls.write(honours, {'state': 'submitted', 'submitted_at': _now()})
-        free = cls.request_configured_approvals(honours)
-        with without_check_access():
-            cls.approve(free)
-        return honours
+        # proposed by the closing of the period: whoever closed it may
+        # approve
+        return cls.submit_proposed(honours)
 
     @classmethod
     def _winners(cls, type_, period, scorecards):

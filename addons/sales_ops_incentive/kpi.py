@@ -1569,13 +1569,12 @@ class Coaching(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Need = pool.get('sale.training.need')
         Scorecard = pool.get('sale.kpi.scorecard')
-        Team = pool.get('sale.team')
         if not scorecards:
             return []
         plans = []
         for scorecard in scorecards:
             period = scorecard.period
-            team = Team(scorecard.team) if scorecard.team else None
+            team = scorecard.team
             coach = (team.supervisors[0] if team and team.supervisors
                 else scorecard.employee.supervisor)
             end = period.end_date + (period.end_date - period.start_date) \

@@ -388,12 +388,12 @@ class Run(SubmittedMixin, Workflow, ModelSQL, ModelView):
         # who is paid on which scorecard: the people on their own, the
         # supervisors on their team's, the managers on the department's
         paid = [(s.employee, s, s.role) for s in people]
-        for team in Team.browse(list(by_team)):
+        teams = Team.browse(list(by_team))
+        for team in teams:
             for supervisor in team.supervisors:
                 paid.append((supervisor, by_team[team.id], 'supervisor'))
         if department:
-            managers = {t.manager for t in Team.browse(list(by_team))
-                if t.manager}
+            managers = {t.manager for t in teams if t.manager}
             for manager in managers:
                 paid.append((manager, department[0], 'manager'))
 

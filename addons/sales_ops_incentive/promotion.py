@@ -352,13 +352,7 @@ class Proposal(SubmittedMixin, Workflow, ModelSQL, ModelView):
                             state='draft'))
         if not proposals:
             return []
-        cls.save(proposals)
-        # proposed by the task, not a person: any manager may decide
-        cls.write(proposals, {'state': 'submitted', 'submitted_at': _now()})
-        free = cls.request_configured_approvals(proposals)
-        with without_check_access():
-            cls.approve(free)
-        return proposals
+        return cls.submit_proposed(proposals)
 
     @classmethod
     @ModelView.button
