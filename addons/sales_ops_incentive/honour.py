@@ -25,7 +25,7 @@ from sales_ops_policy.collection import _decimal
 from sales_ops_policy.sale import _date
 
 from .exceptions import HonourError
-from .kpi import PERIOD_TYPES
+from .kpi import ADDITIVE, PERIOD_TYPES
 
 
 class Type(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
@@ -217,6 +217,19 @@ class Honour(SubmittedMixin, Workflow, ModelSQL, ModelView):
                 if line.kpi == kpi:
                     return line
 
+        # the tie KPI need not count in the scheme: measured when missing
+        tie_figures = {}
+        if type_.tie_kpi and any(
+                not any(l.kpi == type_.tie_kpi for l in s.lines)
+                for s in scorecards):
+            measured = Kpi.measure([type_.tie_kpi], period.company,
+                period.start_date, period.end_date)[type_.tie_kpi.id]
+            tie_figures = {e: Kpi.value(type_.tie_kpi.computation, *v)
+                for e, v in measured.items()}
+        # nothing measured of a count or an amount is nought
+        no_figure = (Decimal(0) if type_.tie_kpi
+            and type_.tie_kpi.computation in ADDITIVE else None)
+
         candidates = []
         for scorecard in scorecards:
             if type_.kpi:
@@ -228,8 +241,13 @@ class Honour(SubmittedMixin, Workflow, ModelSQL, ModelView):
                 figure = achievement = scorecard.total_score
             if achievement is None or achievement < type_.minimum_achievement:
                 continue
-            tie = line(scorecard, type_.tie_kpi) if type_.tie_kpi else None
-            tie = tie.actual if tie and tie.actual is not None else None
+            tie = None
+            if type_.tie_kpi:
+                tied_line = line(scorecard, type_.tie_kpi)
+                if tied_line:
+                    tie = tied_line.actual
+                else:
+                    tie = tie_figures.get(scorecard.employee.id, no_figure)
             candidates.append([scorecard, figure, achievement, tie, None])
 
         def key(candidate):

@@ -1054,10 +1054,16 @@ class Scorecard(ModelSQL, ModelView):
         objections = Objection.search([
                 ('period', 'in', [p.id for p in periods]),
                 ])
-        kept = {(o.period.id, o.scorecard.scope, o.employee.id,
-                o.line.kpi.id if o.line else None): o for o in objections}
-        with without_check_access():
-            Objection.write(objections, {'scorecard': None, 'line': None})
+        kept = [((o.period.id, o.employee.id),
+                o.line.kpi.id if o.line else None, o) for o in objections]
+        if objections:
+            # detached only until _reattach: a raw update, as the open ones
+            # require their scorecard
+            objection = Objection.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*objection.update(
+                    [objection.scorecard, objection.line], [Null, Null],
+                    where=objection.id.in_([o.id for o in objections])))
         cls.clear(periods)
         for period in periods:
             cls._compute_period(period)
@@ -1069,14 +1075,13 @@ class Scorecard(ModelSQL, ModelView):
         pool = Pool()
         Objection = pool.get('sale.kpi.objection')
         scorecards = cls.search([
-                ('period', 'in', list({k[0] for k in objections})),
+                ('period', 'in', list({k[0] for k, _, _ in objections})),
                 ('scope', '=', 'employee'),
                 ])
-        by_key = {(s.period.id, s.scope, s.employee.id): s
-            for s in scorecards}
+        by_key = {(s.period.id, s.employee.id): s for s in scorecards}
         to_write = []
-        for (period, scope, employee, kpi), objection in objections.items():
-            scorecard = by_key.get((period, scope, employee))
+        for key, kpi, objection in objections:
+            scorecard = by_key.get(key)
             if not scorecard:
                 continue
             line = [line for line in scorecard.lines if line.kpi.id == kpi]
