@@ -98,7 +98,7 @@ class Honour(SubmittedMixin, Workflow, ModelSQL, ModelView):
         "Citation", states={'readonly': Eval('state') != 'approved'},
         help="The words printed on the certificate.")
     submitted_by = employee_field(
-        "Submitted By", states=['submitted', 'approved', 'published',
+        "Proposed By", states=['submitted', 'approved', 'published',
             'cancelled'])
     submitted_at = fields.Timestamp("Proposed At", readonly=True)
     approved_at = fields.Timestamp("Approved At", readonly=True)

@@ -120,7 +120,7 @@ class Proposal(SubmittedMixin, Workflow, ModelSQL, ModelView):
     move = fields.Many2One(
         'sale.career.move', "Promotion", readonly=True)
     submitted_by = employee_field(
-        "Submitted By", states=['submitted', 'approved', 'cancelled'])
+        "Proposed By", states=['submitted', 'approved', 'cancelled'])
     submitted_at = fields.Timestamp("Proposed At", readonly=True)
     approved_at = fields.Timestamp("Approved At", readonly=True)
     cancelled_by = employee_field("Cancelled By", states=['cancelled'])
