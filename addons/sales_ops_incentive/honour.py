@@ -344,7 +344,8 @@ class Kpi(metaclass=PoolMeta):
         if kpi.computation not in {'revenue', 'gross_profit'}:
             return {}
         cursor = Transaction().connection.cursor()
-        lines = cls._invoiced_lines(
+        lines = (cls._invoiced_lines if kpi.computation == 'revenue'
+            else cls._profit_lines)(
             period.company, period.start_date, period.end_date)
         cursor.execute(*lines.select(
                 lines.employee, lines.date, Sum(lines.amount),

@@ -14,6 +14,7 @@ class Rule(metaclass=PoolMeta):
             'sale.kpi.coaching',
             'sale.kpi.objection',
             'sale.kpi.scorecard',
+            'sale.kpi.target',
             'sale.pay.run.line',
             'sale.promotion.proposal',
             }

@@ -219,21 +219,28 @@ class Kpi(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
                 lines, lines.amount).items()}
 
     @classmethod
-    def _measure_gross_profit(cls, company, start, end):
-        "Revenue minus the quantity invoiced at the product's cost price"
+    def _profit_lines(cls, company, start, end):
+        """Query of the invoiced lines with their gross profit: the amount
+        minus the quantity at the product's cost price"""
         pool = Pool()
         CostPrice = pool.get('product.cost_price')
         cost_price = CostPrice.__table__()
         lines = cls._invoiced_lines(company, start, end)
-        query = lines.join(cost_price, 'LEFT', condition=(
+        return lines.join(cost_price, 'LEFT', condition=(
                 cost_price.product == lines.product)
             & (cost_price.company == company.id)
             ).select(
-                lines.employee,
+                lines.employee.as_('employee'),
+                lines.date.as_('date'),
                 (lines.amount - lines.quantity
-                    * Coalesce(cost_price.cost_price, 0)).as_('profit'))
+                    * Coalesce(cost_price.cost_price, 0)).as_('amount'))
+
+    @classmethod
+    def _measure_gross_profit(cls, company, start, end):
+        "Revenue minus the quantity invoiced at the product's cost price"
+        query = cls._profit_lines(company, start, end)
         return {e: (v, 1) for e, (v,) in cls._sum_by_employee(
-                query, query.profit).items()}
+                query, query.amount).items()}
 
     @classmethod
     def _measure_growth(cls, company, start, end):
@@ -672,7 +679,7 @@ class Target(ModelSQL, ModelView):
     "KPI Target"
     __name__ = 'sale.kpi.target'
     __string__ = "KPI Target"
-    _states = {'readonly': Eval('period_state') == 'closed'}
+    _states = {'readonly': Eval('period_state') != 'draft'}
     period = fields.Many2One(
         'sale.kpi.period', "Period", required=True, ondelete='CASCADE',
         states=_states)
@@ -778,17 +785,26 @@ class Target(ModelSQL, ModelView):
                 raise KpiValidationError(gettext(
                         'sales_ops_incentive.msg_target_positive',
                         target=target.rec_name, value=target.value))
+        if not field_names or 'period' in field_names:
+            cls.check_period_draft(targets)
 
     @classmethod
     def check_modification(cls, mode, targets, values=None, external=False):
         super().check_modification(
             mode, targets, values=values, external=external)
         if mode in {'write', 'delete'}:
-            for target in targets:
-                if target.period.state == 'closed':
-                    raise KpiError(gettext(
-                            'sales_ops_incentive.msg_target_closed',
-                            target=target.rec_name))
+            cls.check_period_draft(targets)
+
+    @classmethod
+    def check_period_draft(cls, targets):
+        "Targets are set before the period opens, when they cascade"
+        for target in targets:
+            if target.period.state != 'draft':
+                raise KpiError(gettext(
+                        'sales_ops_incentive.msg_target_period_state',
+                        target=target.rec_name,
+                        period=target.period.rec_name,
+                        state=target.period.state_string))
 
     @classmethod
     def check_cascade(cls, targets):

@@ -10,7 +10,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.modules.company.model import employee_field, set_employee
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction
 
 from sales_ops_policy.approval import SubmittedMixin, _now
@@ -261,8 +261,9 @@ class Run(SubmittedMixin, Workflow, ModelSQL, ModelView):
                     'depends': ['state', 'lines'],
                     },
                 'draft': {
-                    'invisible': Eval('state') != 'cancelled',
-                    'depends': ['state'],
+                    'invisible': (Eval('state') != 'cancelled')
+                    | Bool(Eval('move')),
+                    'depends': ['state', 'move'],
                     },
                 'cancel': {
                     'invisible': Eval('state') == 'cancelled',
@@ -376,7 +377,7 @@ class Run(SubmittedMixin, Workflow, ModelSQL, ModelView):
             for line in scorecard.lines:
                 if line.kpi.computation == computation:
                     return line
-        # the sales champion: first on revenue among the people (P8.1.2)
+        # the sales champion: first on revenue among the people (P8.1.1)
         revenues = {s.employee.id: figure(s, 'revenue') for s in people}
         best = max((r.actual for r in revenues.values()
                 if r and r.actual is not None), default=None)
@@ -566,6 +567,13 @@ class Run(SubmittedMixin, Workflow, ModelSQL, ModelView):
     @ModelView.button
     @Workflow.transition('draft')
     def draft(cls, runs):
+        # a posted accrual and its reversal stay the record of a cancelled
+        # run: paying again is a new run
+        for run in runs:
+            if run.move:
+                raise PayError(gettext(
+                        'sales_ops_incentive.msg_pay_run_draft_posted',
+                        run=run.rec_name))
         cls.cancel_approvals(runs)
 
     @classmethod

@@ -423,13 +423,28 @@ class Move(metaclass=PoolMeta):
     @classmethod
     def confirm(cls, moves):
         "A promotion also gives the access groups of the new role"
+        super().confirm(moves)
+        cls._write_role_groups(
+            [m for m in moves if m.type == 'promotion'], 'add')
+
+    @classmethod
+    def cancel(cls, moves):
+        "A cancelled promotion takes back the access groups it gave"
+        done = [m for m in moves
+            if m.type == 'promotion' and m.state == 'done'
+            and ROLE_GROUPS.get(m.to_role) != ROLE_GROUPS.get(m.from_role)]
+        super().cancel(moves)
+        cls._write_role_groups(done, 'remove')
+
+    @classmethod
+    def _write_role_groups(cls, moves, action):
+        "Add or remove the group of the role each move promotes to"
         pool = Pool()
         ModelData = pool.get('ir.model.data')
         User = pool.get('res.user')
-        super().confirm(moves)
         by_group = defaultdict(set)
         for move in moves:
-            if move.type == 'promotion' and move.to_role in ROLE_GROUPS:
+            if move.to_role in ROLE_GROUPS:
                 group = ModelData.get_id(
                     'sales_ops_policy', ROLE_GROUPS[move.to_role])
                 by_group[group].add(move.employee.id)
@@ -437,7 +452,7 @@ class Move(metaclass=PoolMeta):
         for group, employees in by_group.items():
             users = User.search([('employees', 'in', list(employees))])
             if users:
-                to_write.extend([users, {'groups': [('add', [group])]}])
+                to_write.extend([users, {'groups': [(action, [group])]}])
         if to_write:
             with without_check_access():
                 User.write(*to_write)

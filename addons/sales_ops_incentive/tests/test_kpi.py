@@ -5,9 +5,11 @@ the honours' tie-breaks (P8.2.1) and the objections kept across a
 recompute."""
 import datetime as dt
 import functools
+from contextlib import ExitStack
 from decimal import Decimal
 from unittest.mock import patch
 
+from trytond.model.exceptions import AccessError
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import (
@@ -15,6 +17,9 @@ from trytond.modules.company.tests import (
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
+from trytond.transaction import Transaction, check_access
+
+from sales_ops_incentive.exceptions import KpiError
 
 TODAY = dt.date(2026, 6, 15)
 MAY = (dt.date(2026, 5, 1), dt.date(2026, 5, 31))
@@ -341,3 +346,76 @@ class KpiTestCase(test_tryton._DBTestCase):
         self.assertEqual(objection.line.kpi.code, 'GP')
         self.assertEqual(objection.line.actual, Decimal('800.00'))
         self.assertEqual(objection.state, 'open')
+
+    def as_user(self, login, group):
+        "Act as a new user of login in group, with the access checked"
+        pool = Pool()
+        Group = pool.get('res.group')
+        User = pool.get('res.user')
+        group, = Group.search([('name', '=', group)])
+        employee = self.employees[login]
+        user, = User.create([{
+                    'login': login, 'name': login.title(),
+                    'groups': [('add', [group.id])],
+                    'companies': [('add', [self.company.id])],
+                    'company': self.company.id,
+                    'employees': [('add', [employee.id])],
+                    'employee': employee.id,
+                    }])
+        stack = ExitStack()
+        stack.enter_context(Transaction().set_user(user.id))
+        stack.enter_context(Transaction().set_context(
+                User.get_preferences(context_only=True)))
+        stack.enter_context(check_access())
+        return stack
+
+    @with_company
+    def test_target_rules(self):
+        """The manager sets every target, a supervisor those of the team's
+        salespeople; a salesperson reads their own and the teams' and
+        department's; targets freeze when the period opens"""
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        Kpi = pool.get('sale.kpi')
+        Period = pool.get('sale.kpi.period')
+        Target = pool.get('sale.kpi.target')
+        Period.create_year(self.company, 2026)
+        period, = Period.search([
+                ('type', '=', 'month'), ('start_date', '=', MAY[0])])
+        revenue, = Kpi.search([('code', '=', 'REV')])
+        self.employees['dave'] = create_employee(self.company, "Dave")
+        Employee.write([self.employees['sam']], {
+                'supervisor': self.employees['dave'].id})
+
+        def values(scope, who=None, value=1000):
+            return {
+                'period': period.id, 'kpi': revenue.id, 'scope': scope,
+                'employee': self.employees[who].id if who else None,
+                'value': Decimal(value),
+                }
+        department, alice, bob = Target.create([
+                values('company', value=2000),
+                values('employee', 'alice'), values('employee', 'bob')])
+        dave = Target.create([values('employee', 'dave')])
+
+        with self.as_user('alice', "Salesperson"):
+            self.assertEqual(
+                {t.id for t in Target.search([])},
+                {department.id, alice.id})
+        with self.as_user('sam', "Sales Supervisor"):
+            self.assertEqual(
+                {t.id for t in Target.search([])},
+                {department.id, alice.id, bob.id})
+            Target.write([Target(alice.id)], {'value': Decimal(1200)})
+            with self.assertRaises(AccessError):
+                Target.write([Target(department.id)], {'value': Decimal(1)})
+            with self.assertRaises(AccessError):
+                Target.write(dave, {'value': Decimal(1)})
+        self.assertEqual(Target(alice.id).value, Decimal(1200))
+
+        Target.write([bob], {'value': Decimal(800)})
+        Period.open([period])
+        with self.assertRaisesRegex(KpiError, "Targets are set while"):
+            Target.write([alice], {'value': Decimal(1000)})
+        with self.assertRaisesRegex(KpiError, "Targets are set while"):
+            Target.create([values('employee', 'dave', 5)])
