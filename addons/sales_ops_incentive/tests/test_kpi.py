@@ -5,7 +5,6 @@ the honours' tie-breaks (P8.2.1) and the objections kept across a
 recompute."""
 import datetime as dt
 import functools
-from contextlib import ExitStack
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -17,9 +16,9 @@ from trytond.modules.company.tests import (
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
-from trytond.transaction import Transaction, check_access
 
 from sales_ops_incentive.exceptions import KpiError
+from sales_ops_policy.tests.tools import acting_as
 
 TODAY = dt.date(2026, 6, 15)
 MAY = (dt.date(2026, 5, 1), dt.date(2026, 5, 31))
@@ -362,12 +361,7 @@ class KpiTestCase(test_tryton._DBTestCase):
                     'employees': [('add', [employee.id])],
                     'employee': employee.id,
                     }])
-        stack = ExitStack()
-        stack.enter_context(Transaction().set_user(user.id))
-        stack.enter_context(Transaction().set_context(
-                User.get_preferences(context_only=True)))
-        stack.enter_context(check_access())
-        return stack
+        return acting_as(user)
 
     @with_company
     def test_target_rules(self):

@@ -18,10 +18,10 @@ from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
     DB_NAME, USER, drop_db, with_transaction)
-from trytond.transaction import (
-    Transaction, TransactionError, check_access)
+from trytond.transaction import Transaction, TransactionError
 
 from sales_ops_policy import model as mail_module
+from sales_ops_policy.tests.tools import acting_as
 
 TODAY = dt.date(2026, 6, 15)
 ROLES = {
@@ -109,16 +109,11 @@ class ContractTestCase(test_tryton._DBTestCase):
         return company
 
     def as_user(self, login, today=TODAY):
-        pool = Pool()
-        User = pool.get('res.user')
-        Date = pool.get('ir.date')
-        user = self.users[login]
+        "Act as login on today with the access checked"
+        Date = Pool().get('ir.date')
         stack = ExitStack()
         stack.enter_context(patch.object(Date, 'today', return_value=today))
-        stack.enter_context(Transaction().set_user(user.id))
-        stack.enter_context(Transaction().set_context(
-                User.get_preferences(context_only=True)))
-        stack.enter_context(check_access())
+        stack.enter_context(acting_as(self.users[login]))
         return stack
 
     def contract(self, state, author='alice', amount=Decimal('100000')):

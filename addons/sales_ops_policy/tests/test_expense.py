@@ -6,7 +6,6 @@ once against one budget period."""
 import datetime as dt
 import threading
 import time
-from contextlib import ExitStack
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -20,8 +19,9 @@ from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import (
     DB_NAME, USER, drop_db, with_transaction)
-from trytond.transaction import (
-    Transaction, TransactionError, check_access)
+from trytond.transaction import Transaction, TransactionError
+
+from sales_ops_policy.tests.tools import acting_as
 
 TODAY = dt.date(2026, 6, 15)
 ROLES = {
@@ -183,15 +183,7 @@ class ExpenseMixin:
 
     def as_user(self, login):
         "Act as login with the access checked"
-        pool = Pool()
-        User = pool.get('res.user')
-        user = self.users[login]
-        stack = ExitStack()
-        stack.enter_context(Transaction().set_user(user.id))
-        stack.enter_context(Transaction().set_context(
-                User.get_preferences(context_only=True)))
-        stack.enter_context(check_access())
-        return stack
+        return acting_as(self.users[login])
 
     def budget(self, state, team=None, split='month', lines=None):
         "A budget prepared by Sam brought to state"

@@ -6,7 +6,7 @@ that refuse bad input and the training plans taking their budget from the
 training expense budget (P6.1)."""
 import datetime as dt
 import re
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -17,8 +17,9 @@ from trytond.modules.company.tests import (
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
-from trytond.transaction import Transaction, TransactionError, check_access
+from trytond.transaction import Transaction, TransactionError
 
+from sales_ops_policy.tests.tools import acting_as
 from sales_ops_training.exceptions import (
     TrainingError, TrainingValidationError)
 
@@ -162,15 +163,7 @@ class TrainingMixin:
 
     def as_user(self, login):
         "Act as login with the access checked"
-        pool = Pool()
-        User = pool.get('res.user')
-        user = self.users[login]
-        stack = ExitStack()
-        stack.enter_context(Transaction().set_user(user.id))
-        stack.enter_context(Transaction().set_context(
-                User.get_preferences(context_only=True)))
-        stack.enter_context(check_access())
-        return stack
+        return acting_as(self.users[login])
 
     @contextmanager
     def refused(self, exception, *words):
