@@ -64,15 +64,17 @@ about 2 s per 1,000 stages on PostgreSQL.
 """
 import argparse
 import datetime as dt
-import os
 import random
 import re
-import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from decimal import Decimal
+
+from common import (
+    add_repeat_option, add_sqlite_option, analyze, conclude, insert_batches,
+    make_accounting, make_services, median_time, post_invoice, retried,
+    template_rows, throwaway_database)
 
 EMPLOYEES = 40
 # the kinds of units made through the ORM and how often they are copied:
@@ -113,83 +115,9 @@ def parse_args(argv=None):
         help="number of collection stages (default: %(default)s)")
     parser.add_argument('--sample', type=int, default=2_000,
         help="stages of the per-record loop (default: %(default)s)")
-    parser.add_argument('--repeat', type=int, default=3,
-        help="runs of the read-only timings, median kept "
-        "(default: %(default)s)")
-    parser.add_argument('--sqlite', action='store_true',
-        help="use SQLite in a temporary directory instead of PostgreSQL")
+    add_repeat_option(parser)
+    add_sqlite_option(parser)
     return parser.parse_args(argv)
-
-
-def setup_environment(args, directory):
-    "Point trytond at a throwaway database; before importing trytond"
-    if args.sqlite:
-        os.environ['TRYTOND_DATABASE__URI'] = 'sqlite://'
-        os.environ['TRYTOND_DATABASE__PATH'] = directory
-        os.environ['DB_NAME'] = 'bench_collection'
-    else:
-        os.environ['TRYTOND_DATABASE__URI'] = 'postgresql:///'
-        os.environ['DB_NAME'] = f'bench_collection_{int(time.time())}'
-
-
-def median_time(function, repeat):
-    "The median duration of repeat calls and the last result"
-    durations = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        durations.append(time.perf_counter() - start)
-    return statistics.median(durations), result
-
-
-def make_accounting(company, dates):
-    "Chart, fiscal years with periods over dates, payment term and method"
-    from trytond.modules.account.tests import create_chart, get_fiscalyear
-    from trytond.modules.account_invoice.tests import set_invoice_sequences
-    from trytond.pool import Pool
-
-    pool = Pool()
-    Account = pool.get('account.account')
-    FiscalYear = pool.get('account.fiscalyear')
-    Journal = pool.get('account.journal')
-    PaymentMethod = pool.get('account.invoice.payment.method')
-    PaymentTerm = pool.get('account.invoice.payment_term')
-
-    create_chart(company)
-    for year in sorted({d.year for d in dates}):
-        fiscalyear = set_invoice_sequences(get_fiscalyear(
-                company, today=dt.date(year, 1, 1)))
-        fiscalyear.save()
-        FiscalYear.create_period([fiscalyear])
-    cash, = Account.search([
-            ('company', '=', company.id), ('code', '=', '1.1.1')])
-    journal, = Journal.search([('type', '=', 'cash')], limit=1)
-    method = PaymentMethod(
-        name="Bank", company=company, journal=journal,
-        credit_account=cash, debit_account=cash)
-    method.save()
-    term, = PaymentTerm.create([{
-                'name': "30/60/10",
-                'lines': [('create', [{
-                                'type': 'percent_on_total',
-                                'ratio': Decimal('.3'),
-                                'divisor': Decimal('3.33333333333333'),
-                                'collection_stage': 'advance',
-                                }, {
-                                'type': 'percent_on_total',
-                                'ratio': Decimal('.6'),
-                                'divisor': Decimal('1.66666666666667'),
-                                'collection_stage': 'delivery',
-                                'relativedeltas': [('create', [{
-                                                'days': 30}])],
-                                }, {
-                                'type': 'remainder',
-                                'collection_stage': 'retention',
-                                'relativedeltas': [('create', [{
-                                                'days': 90}])],
-                                }])],
-                }])
-    return term, method, cash
 
 
 def make_templates(rng, date):
@@ -201,10 +129,6 @@ def make_templates(rng, date):
 
     pool = Pool()
     Party = pool.get('party.party')
-    Category = pool.get('product.category')
-    Template = pool.get('product.template')
-    Uom = pool.get('product.uom')
-    Account = pool.get('account.account')
     Sale = pool.get('sale.sale')
     Invoice = pool.get('account.invoice')
     Move = pool.get('account.move')
@@ -218,24 +142,8 @@ def make_templates(rng, date):
     with set_company(company):
         term, method, cash = make_accounting(
             company, [date, date + dt.timedelta(days=140)])
-        revenue, = Account.search([
-                ('company', '=', company.id), ('type.revenue', '=', True),
-                ('closed', '!=', True)], limit=1)
-        expense, = Account.search([
-                ('company', '=', company.id), ('type.expense', '=', True),
-                ('closed', '!=', True)], limit=1)
-        category = Category(name="Services", accounting=True,
-            account_revenue=revenue, account_expense=expense)
-        category.save()
-        unit, = Uom.search([('name', '=', "Unit")])
-        template = Template(name="Commissioning", type='service',
-            default_uom=unit, sale_uom=unit, salable=True,
-            list_price=Decimal(1000), products=[{}],
-            account_category=category)
-        template.save()
-        product, = template.products
-        product.cost_price = Decimal(400)
-        product.save()
+        unit, (product,) = make_services(
+            company, "Services", [("Commissioning", 400)])
         customers = Party.create([{
                     'name': f"Customer {i}",
                     'addresses': [('create', [{}])],
@@ -269,18 +177,12 @@ def make_templates(rng, date):
             invoice, = sale.invoices
             return sale, invoice
 
-        def post(invoice):
-            invoice.invoice_date = date
-            invoice.save()
-            Invoice.post([invoice])
-            return Invoice(invoice.id)
-
         for kind, weight in UNITS:
             if kind == 'shared':
                 party = rng.choice(customers)
                 sales, invoices = zip(*(order(rng.randrange(2, 30), party)
                         for _ in range(2)))
-                invoices = [post(i) for i in invoices]
+                invoices = [post_invoice(i, date) for i in invoices]
                 amount = sum(i.total_amount for i in invoices)
                 pay_date = date + dt.timedelta(days=SHARED_PAYMENT)
                 move = Move(
@@ -306,7 +208,7 @@ def make_templates(rng, date):
                 sale, invoice = order(rng.randrange(2, 30))
                 sales = [sale]
                 if kind != 'draft':
-                    invoice = post(invoice)
+                    invoice = post_invoice(invoice, date)
                     total = invoice.total_amount
                     paid = Decimal(0)
                     for days, share in PAYMENTS[kind]:
@@ -324,25 +226,6 @@ def make_templates(rng, date):
                         Invoice.process([invoice])
             units.append((kind, weight, unit_rows(sales)))
     return company.id, [e.id for e in employees], units
-
-
-def retried(function, *args):
-    """Run function in a transaction of its own, started again with the
-    tables it locks (as trytond's test decorator does)"""
-    from trytond.tests.test_tryton import DB_NAME
-    from trytond.transaction import Transaction, TransactionError
-    extras = {}
-    while True:
-        try:
-            # the templates are dated in the past on purpose
-            with Transaction().start(DB_NAME, 1,
-                    context={'_skip_warnings': True},
-                    **extras) as transaction:
-                result = function(*args)
-                transaction.commit()
-                return result
-        except TransactionError as exception:
-            exception.fix(extras)
 
 
 def unit_rows(sales):
@@ -421,14 +304,9 @@ def copy_templates(rng, employee_ids, units, count, today):
     tables = {name: pool.get(name).__table__() for name, _ in COPIED}
     columns, rows, next_id = {}, {}, {}
     for name, _ in COPIED:
-        table = tables[name]
         ids = sorted({i for *_, u in units for i in u[name]}) or [-1]
-        cursor.execute(*table.select(where=table.id.in_(ids)))
-        columns[name] = [d[0] for d in cursor.description]
-        rows[name] = {r[0]: dict(zip(columns[name], r)) for r in cursor}
-        cursor.execute(*table.select(table.id, order_by=[table.id.desc],
-                limit=1))
-        next_id[name] = (cursor.fetchone() or [0])[0] + 1
+        rows[name], columns[name], next_id[name] = template_rows(
+            tables[name], ids)
 
     # the last day a unit records an order or a payment: copies record
     # nothing after today
@@ -485,11 +363,9 @@ def copy_templates(rng, employee_ids, units, count, today):
 
     for name, _ in COPIED:
         table = tables[name]
-        sql_columns = [getattr(table, c) for c in columns[name]]
-        # a few hundred rows per statement stays under every backend's limit
-        for start in range(0, len(values[name]), 500):
-            cursor.execute(*table.insert(
-                    sql_columns, values[name][start:start + 500]))
+        # INSERTs, as the docstring says (insert_rows would COPY on PG)
+        insert_batches(cursor, table,
+            [getattr(table, c) for c in columns[name]], values[name])
         setnextid = getattr(transaction.database, 'setnextid', None)
         if setnextid and values[name]:
             setnextid(transaction.connection, table._name, next_id[name] - 1)
@@ -497,13 +373,6 @@ def copy_templates(rng, employee_ids, units, count, today):
     query, params = tuple(plan.update([plan.sale], [0], where=plan.id == 0))
     cursor.executemany(query, [(s, p) for p, s in plan_sales])
     return stages
-
-
-def analyze():
-    from trytond import backend
-    from trytond.transaction import Transaction
-    if backend.name == 'postgresql':
-        Transaction().connection.cursor().execute('ANALYZE')
 
 
 def set_stored(values, stage_ids=None):
@@ -710,117 +579,106 @@ def differences(expected, got):
 
 def main(argv=None):
     args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix='bench-collection-') as directory:
-        setup_environment(args, directory)
-        from trytond.tests.test_tryton import (
-            DB_NAME, activate_module, drop_db)
+    with throwaway_database('sales_ops_policy', 'bench_collection',
+            args.sqlite, 'bench-collection-') as db_name:
         from trytond.pool import Pool
         from trytond.transaction import Transaction
 
-        print(f"Activating sales_ops_policy in {DB_NAME!r} "
-            f"({'SQLite' if args.sqlite else 'PostgreSQL'})...",
-            flush=True)
-        start = time.perf_counter()
-        activate_module(['sales_ops_policy'])
-        print(f"  {time.perf_counter() - start:.0f} s", flush=True)
         failures = []
-        try:
-            today = dt.date.today()
-            later = today + dt.timedelta(days=1)
+        today = dt.date.today()
+        later = today + dt.timedelta(days=1)
+        start = time.perf_counter()
+        company_id, employee_ids, units = retried(lambda: make_templates(
+                random.Random(2026), today - dt.timedelta(days=200)))
+        print(f"{len(units)} units made through the ORM: "
+            f"{time.perf_counter() - start:.0f} s", flush=True)
+        rng = random.Random(2026)
+        with Transaction().start(db_name, 1) as transaction:
             start = time.perf_counter()
-            company_id, employee_ids, units = retried(lambda: make_templates(
-                    random.Random(2026), today - dt.timedelta(days=200)))
-            print(f"{len(units)} units made through the ORM: "
+            count = copy_templates(
+                rng, employee_ids, units, args.count, today)
+            transaction.commit()
+            analyze()
+            transaction.commit()
+            Plan = Pool().get('sale.collection.plan')
+            Stage = Pool().get('sale.collection.stage')
+            plans = Plan.search([], count=True)
+            print(f"{plans} plans, {count} stages copied by SQL: "
                 f"{time.perf_counter() - start:.0f} s", flush=True)
-            rng = random.Random(2026)
-            with Transaction().start(DB_NAME, 1) as transaction:
-                start = time.perf_counter()
-                count = copy_templates(
-                    rng, employee_ids, units, args.count, today)
-                transaction.commit()
-                analyze()
-                transaction.commit()
-                Plan = Pool().get('sale.collection.plan')
-                Stage = Pool().get('sale.collection.stage')
-                plans = Plan.search([], count=True)
-                print(f"{plans} plans, {count} stages copied by SQL: "
-                    f"{time.perf_counter() - start:.0f} s", flush=True)
 
-                # (1) the overdue scan
-                set_stored(STALE)
-                transaction.commit()
+            # (1) the overdue scan
+            set_stored(STALE)
+            transaction.commit()
+            start = time.perf_counter()
+            written = Stage.update_collection()
+            first_scan = time.perf_counter() - start
+            transaction.commit()
+            print(f"first scan:       {first_scan:8.3f} s "
+                f"({written} stages written)", flush=True)
+
+            with Transaction().set_context(date=later):
                 start = time.perf_counter()
                 written = Stage.update_collection()
-                first_scan = time.perf_counter() - start
-                transaction.commit()
-                print(f"first scan:       {first_scan:8.3f} s "
-                    f"({written} stages written)", flush=True)
+                daily_scan = time.perf_counter() - start
+            transaction.commit()
+            expected = read_stored()
+            print(f"next day's scan:  {daily_scan:8.3f} s "
+                f"({written} stages written)", flush=True)
+            states = defaultdict(int)
+            for *_, state in expected.values():
+                states[state] += 1
 
-                with Transaction().set_context(date=later):
-                    start = time.perf_counter()
-                    written = Stage.update_collection()
-                    daily_scan = time.perf_counter() - start
-                transaction.commit()
-                expected = read_stored()
-                print(f"next day's scan:  {daily_scan:8.3f} s "
-                    f"({written} stages written)", flush=True)
-                states = defaultdict(int)
-                for *_, state in expected.values():
-                    states[state] += 1
+            bare, computed = median_time(bare_stage_query, args.repeat)
+            print(f"bare stage query: {bare:8.3f} s "
+                f"({len(computed)} rows, median of {args.repeat})",
+                flush=True)
 
-                bare, computed = median_time(bare_stage_query, args.repeat)
-                print(f"bare stage query: {bare:8.3f} s "
-                    f"({len(computed)} rows, median of {args.repeat})",
-                    flush=True)
+            sample = sorted(rng.sample(
+                    sorted(expected), min(args.sample, len(expected))))
+            set_stored(STALE, sample)
+            transaction.commit()
+            with Transaction().set_context(date=later):
+                start = time.perf_counter()
+                naive_loop(sample, later)
+                loop_sample = time.perf_counter() - start
+            transaction.commit()
+            got = read_stored(sample)
+            loop = loop_sample * len(expected) / len(sample)
+            print(f"per-record loop:  {loop_sample:8.3f} s for "
+                f"{len(sample)} stages, {loop:.0f} s extrapolated to "
+                f"{len(expected)}", flush=True)
+            wrong = differences(
+                {i: expected[i] for i in sample}, got)
+            if wrong:
+                failures.append(
+                    f"{len(wrong)} of {len(sample)} sampled stages "
+                    f"differ, e.g. stage {wrong[0]}: scan "
+                    f"{expected.get(wrong[0])} != loop "
+                    f"{got.get(wrong[0])}")
 
-                sample = sorted(rng.sample(
-                        sorted(expected), min(args.sample, len(expected))))
-                set_stored(STALE, sample)
-                transaction.commit()
-                with Transaction().set_context(date=later):
-                    start = time.perf_counter()
-                    naive_loop(sample, later)
-                    loop_sample = time.perf_counter() - start
-                transaction.commit()
-                got = read_stored(sample)
-                loop = loop_sample * len(expected) / len(sample)
-                print(f"per-record loop:  {loop_sample:8.3f} s for "
-                    f"{len(sample)} stages, {loop:.0f} s extrapolated to "
-                    f"{len(expected)}", flush=True)
-                wrong = differences(
-                    {i: expected[i] for i in sample}, got)
+            # (2) the collection rate per salesperson
+            from_date = today - dt.timedelta(days=91)
+            with Transaction().set_context(company=company_id,
+                    from_date=from_date, to_date=today):
+                rate_time, rates = median_time(rate_orm, args.repeat)
+                bare_rate, bare_rates = median_time(
+                    rate_bare, args.repeat)
+                start = time.perf_counter()
+                loop_rates = rate_loop(company_id, from_date, today)
+                rate_loop_time = time.perf_counter() - start
+            print(f"rate search_read: {rate_time:8.3f} s "
+                f"({len(rates)} salespeople, {from_date} to {today})")
+            print(f"rate bare query:  {bare_rate:8.3f} s")
+            print(f"rate ORM loop:    {rate_loop_time:8.3f} s",
+                flush=True)
+            for name, other in [
+                    ('bare query', bare_rates), ('ORM loop', loop_rates)]:
+                wrong = differences(rates, other)
                 if wrong:
                     failures.append(
-                        f"{len(wrong)} of {len(sample)} sampled stages "
-                        f"differ, e.g. stage {wrong[0]}: scan "
-                        f"{expected.get(wrong[0])} != loop "
-                        f"{got.get(wrong[0])}")
-
-                # (2) the collection rate per salesperson
-                from_date = today - dt.timedelta(days=91)
-                with Transaction().set_context(company=company_id,
-                        from_date=from_date, to_date=today):
-                    rate_time, rates = median_time(rate_orm, args.repeat)
-                    bare_rate, bare_rates = median_time(
-                        rate_bare, args.repeat)
-                    start = time.perf_counter()
-                    loop_rates = rate_loop(company_id, from_date, today)
-                    rate_loop_time = time.perf_counter() - start
-                print(f"rate search_read: {rate_time:8.3f} s "
-                    f"({len(rates)} salespeople, {from_date} to {today})")
-                print(f"rate bare query:  {bare_rate:8.3f} s")
-                print(f"rate ORM loop:    {rate_loop_time:8.3f} s",
-                    flush=True)
-                for name, other in [
-                        ('bare query', bare_rates), ('ORM loop', loop_rates)]:
-                    wrong = differences(rates, other)
-                    if wrong:
-                        failures.append(
-                            f"rate: search_read and {name} differ for "
-                            f"{len(wrong)} salespeople, e.g. {wrong[0]}: "
-                            f"{rates.get(wrong[0])} != {other.get(wrong[0])}")
-        finally:
-            drop_db()
+                        f"rate: search_read and {name} differ for "
+                        f"{len(wrong)} salespeople, e.g. {wrong[0]}: "
+                        f"{rates.get(wrong[0])} != {other.get(wrong[0])}")
 
     print(f"scan / bare query:      {first_scan / bare:6.1f}x first, "
         f"{daily_scan / bare:.1f}x next day (goal <= 4x)")
@@ -830,12 +688,8 @@ def main(argv=None):
     print(f"rate loop / search_read: {rate_loop_time / rate_time:5.0f}x")
     print("stages:", ', '.join(f"{k}: {v}" for k, v in sorted(
                 states.items())))
-    if failures:
-        print('\n'.join(failures))
-        return 1
-    print("the scan and the loop agree on the sample; the three rate "
-        "computations agree")
-    return 0
+    return conclude(failures, "the scan and the loop agree on the sample; "
+        "the three rate computations agree")
 
 
 if __name__ == '__main__':

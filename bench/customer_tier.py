@@ -72,19 +72,18 @@ Run by hand, with assertions off (see TRYTON-NOTES, "quadratic trap"):
         --customers 5000 --profile
 """
 import argparse
-import cProfile
 import datetime as dt
-import io
 import math
-import os
-import pstats
 import random
-import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from decimal import Decimal
+
+from common import (
+    accumulate, add_repeat_option, add_sqlite_option, analyze, conclude,
+    confirm_sale, insert_rows, median_time, profile_report, retried,
+    run_profiled, template_rows, throwaway_database)
 
 EMPLOYEES = 40
 TEMPLATE_LINES = range(1, 8)    # lines of the template sales: 4 on average
@@ -103,57 +102,15 @@ def parse_args(argv=None):
         "(default: %(default)s)")
     parser.add_argument('--sample', type=int, default=500,
         help="customers of the per-customer loop (default: %(default)s)")
-    parser.add_argument('--repeat', type=int, default=3,
-        help="runs of the read-only timings, median kept "
-        "(default: %(default)s)")
+    add_repeat_option(parser)
     parser.add_argument('--credit-limit', action='store_true',
         help="give the tiers a default credit limit (the module's tiers "
         "have none), so that compute_tiers applies it")
     parser.add_argument('--profile', action='store_true',
         help="after the timings, change the tiers of another share of "
         "the customers and profile that recompute with cProfile")
-    parser.add_argument('--sqlite', action='store_true',
-        help="use SQLite in a temporary directory instead of PostgreSQL")
+    add_sqlite_option(parser)
     return parser.parse_args(argv)
-
-
-def setup_environment(args, directory):
-    "Point trytond at a throwaway database; before importing trytond"
-    if args.sqlite:
-        os.environ['TRYTOND_DATABASE__URI'] = 'sqlite://'
-        os.environ['TRYTOND_DATABASE__PATH'] = directory
-        os.environ['DB_NAME'] = 'bench_customer_tier'
-    else:
-        os.environ['TRYTOND_DATABASE__URI'] = 'postgresql:///'
-        os.environ['DB_NAME'] = f'bench_customer_tier_{int(time.time())}'
-
-
-def median_time(function, repeat):
-    "The median duration of repeat calls and the last result"
-    durations = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        durations.append(time.perf_counter() - start)
-    return statistics.median(durations), result
-
-
-def retried(function, *args):
-    """Run function in a transaction of its own, started again with the
-    tables it locks (as trytond's test decorator does)"""
-    from trytond.tests.test_tryton import DB_NAME
-    from trytond.transaction import Transaction, TransactionError
-    extras = {}
-    while True:
-        try:
-            with Transaction().start(DB_NAME, 1,
-                    context={'_skip_warnings': True},
-                    **extras) as transaction:
-                result = function(*args)
-                transaction.commit()
-                return result
-        except TransactionError as exception:
-            exception.fix(extras)
 
 
 def make_templates(credit_limit):
@@ -202,13 +159,7 @@ def make_templates(credit_limit):
                         'unit': unit.id,
                         'unit_price': Decimal(100),
                         } for _ in range(count)])
-            sale.save()
-            Sale.quote([sale])
-            Sale.confirm([sale])
-            sale = Sale(sale.id)
-            if sale.state == 'confirmed':
-                Sale.process([sale])
-            sales.append(Sale(sale.id))
+            sales.append(confirm_sale(sale))
         if any(s.untaxed_amount_cache is None for s in sales):
             raise RuntimeError("template orders without amount cache: "
                 + ', '.join(s.state for s in sales))
@@ -219,42 +170,6 @@ def make_templates(credit_limit):
                 tier.save()
     return (company.id, [e.id for e in employees], customer.id,
         [s.id for s in sales])
-
-
-def insert_rows(table, columns, rows):
-    "Insert rows (lists of values in columns order) into table"
-    from trytond import backend
-    from trytond.transaction import Transaction
-    transaction = Transaction()
-    cursor = transaction.connection.cursor()
-    if backend.name == 'postgresql':
-        names = ', '.join(f'"{c}"' for c in columns)
-        with cursor.copy(
-                f'COPY "{table._name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        sql_columns = [getattr(table, c) for c in columns]
-        rows = list(rows)
-        for start in range(0, len(rows), 500):
-            cursor.execute(*table.insert(sql_columns, rows[start:start + 500]))
-    setnextid = getattr(transaction.database, 'setnextid', None)
-    if setnextid and rows:
-        cursor.execute(*table.select(table.id, order_by=[table.id.desc],
-                limit=1))
-        setnextid(transaction.connection, table._name, cursor.fetchone()[0])
-
-
-def template_rows(table, ids):
-    "The rows of table with ids as dicts by id, the column names and next id"
-    from trytond.transaction import Transaction
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*table.select(where=table.id.in_(ids)))
-    columns = [d[0] for d in cursor.description]
-    rows = {r[0]: dict(zip(columns, r)) for r in cursor}
-    cursor.execute(*table.select(table.id, order_by=[table.id.desc],
-            limit=1))
-    return rows, columns, cursor.fetchone()[0] + 1
 
 
 def copy_templates(rng, args, employee_ids, customer_id, sale_ids, today):
@@ -307,7 +222,7 @@ def copy_templates(rng, args, employee_ids, customer_id, sale_ids, today):
     states = (['processing'] * 60 + ['done'] * 27 + ['confirmed'] * 8
         + ['cancelled'] * 3 + ['draft'] * 2)
     sale_rows, line_rows = [], []
-    cum_weights = list(_accumulate(weights))
+    cum_weights = list(accumulate(weights))
     made = 0
     sale_id, line_id = next_sale, next_line
     while made < lines_count:
@@ -345,20 +260,6 @@ def copy_templates(rng, args, employee_ids, customer_id, sale_ids, today):
     insert_rows(line_t, line_columns, line_rows)
     return (list(range(next_party, next_party + args.customers)),
         len(sale_rows), len(line_rows))
-
-
-def _accumulate(values):
-    total = 0
-    for value in values:
-        total += value
-        yield total
-
-
-def analyze():
-    from trytond import backend
-    from trytond.transaction import Transaction
-    if backend.name == 'postgresql':
-        Transaction().connection.cursor().execute('ANALYZE')
 
 
 def window(today):
@@ -613,153 +514,133 @@ def count_rows(model):
 
 def main(argv=None):
     args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix='bench-tier-') as directory:
-        setup_environment(args, directory)
-        from trytond.tests.test_tryton import (
-            DB_NAME, activate_module, drop_db)
+    with throwaway_database('sales_ops_policy', 'bench_customer_tier',
+            args.sqlite, 'bench-tier-', test_pool=False) as db_name:
         from trytond.pool import Pool
         from trytond.transaction import Transaction
 
-        print(f"Activating sales_ops_policy in {DB_NAME!r} "
-            f"({'SQLite' if args.sqlite else 'PostgreSQL'})...",
-            flush=True)
-        start = time.perf_counter()
-        activate_module(['sales_ops_policy'])
-        print(f"  {time.perf_counter() - start:.0f} s", flush=True)
-        # time what production runs: the test pool also validates the
-        # Function fields of every record written
-        Pool.test = False
         failures = []
         figures = {}
-        try:
-            today = dt.date.today()
+        today = dt.date.today()
+        start = time.perf_counter()
+        company_id, employee_ids, customer_id, sale_ids = retried(
+            make_templates, args.credit_limit)
+        print(f"{len(sale_ids)} template orders made through the ORM: "
+            f"{time.perf_counter() - start:.0f} s", flush=True)
+        rng = random.Random(2026)
+        with Transaction().start(db_name, 1, context={
+                    'company': company_id}) as transaction:
             start = time.perf_counter()
-            company_id, employee_ids, customer_id, sale_ids = retried(
-                make_templates, args.credit_limit)
-            print(f"{len(sale_ids)} template orders made through the ORM: "
+            customer_ids, sales, lines = copy_templates(
+                rng, args, employee_ids, customer_id, sale_ids, today)
+            transaction.commit()
+            analyze()
+            transaction.commit()
+            print(f"{len(customer_ids)} customers, {sales} orders, "
+                f"{lines} lines copied by SQL: "
                 f"{time.perf_counter() - start:.0f} s", flush=True)
-            rng = random.Random(2026)
-            with Transaction().start(DB_NAME, 1, context={
-                        'company': company_id}) as transaction:
-                start = time.perf_counter()
-                customer_ids, sales, lines = copy_templates(
-                    rng, args, employee_ids, customer_id, sale_ids, today)
-                transaction.commit()
-                analyze()
-                transaction.commit()
-                print(f"{len(customer_ids)} customers, {sales} orders, "
-                    f"{lines} lines copied by SQL: "
-                    f"{time.perf_counter() - start:.0f} s", flush=True)
-                recompute = Pool().get('party.party').compute_tiers
-                names = tier_names()
+            recompute = Pool().get('party.party').compute_tiers
+            names = tier_names()
 
-                # (a) the bare aggregate and the purchase query
-                bare, rows = median_time(
-                    lambda: bare_aggregate(company_id, today), args.repeat)
-                figures['bare'] = bare
-                print(f"bare aggregate:        {bare:8.3f} s "
-                    f"({len(rows)} customers, median of {args.repeat})",
-                    flush=True)
-                query_time, rows = median_time(
-                    lambda: bare_purchase_query(today), args.repeat)
-                figures['query'] = query_time
-                print(f"purchase_query():      {query_time:8.3f} s "
-                    f"({len(rows)} customers in scope)", flush=True)
+            # (a) the bare aggregate and the purchase query
+            bare, rows = median_time(
+                lambda: bare_aggregate(company_id, today), args.repeat)
+            figures['bare'] = bare
+            print(f"bare aggregate:        {bare:8.3f} s "
+                f"({len(rows)} customers, median of {args.repeat})",
+                flush=True)
+            query_time, rows = median_time(
+                lambda: bare_purchase_query(today), args.repeat)
+            figures['query'] = query_time
+            print(f"purchase_query():      {query_time:8.3f} s "
+                f"({len(rows)} customers in scope)", flush=True)
 
-                # (b) the first full recompute
-                start = time.perf_counter()
-                changed = recompute()
-                first = time.perf_counter() - start
-                start = time.perf_counter()
-                transaction.commit()
-                commit = time.perf_counter() - start
-                figures['first'] = first
-                first_count = sum(len(v) for v in changed.values())
-                tiers = Counter(stored_tiers().values())
-                print(f"first recompute:       {first:8.3f} s "
-                    f"({first_count} customers written, commit "
-                    f"{commit:.2f} s); "
-                    + ', '.join(f"{names[t]}: {c}" for t, c in sorted(
-                            tiers.items(), key=lambda i: -i[1])),
-                    flush=True)
+            # (b) the first full recompute
+            start = time.perf_counter()
+            changed = recompute()
+            first = time.perf_counter() - start
+            start = time.perf_counter()
+            transaction.commit()
+            commit = time.perf_counter() - start
+            figures['first'] = first
+            first_count = sum(len(v) for v in changed.values())
+            tiers = Counter(stored_tiers().values())
+            print(f"first recompute:       {first:8.3f} s "
+                f"({first_count} customers written, commit "
+                f"{commit:.2f} s); "
+                + ', '.join(f"{names[t]}: {c}" for t, c in sorted(
+                        tiers.items(), key=lambda i: -i[1])),
+                flush=True)
 
-                # (c) about args.change of the customers change tier
-                touched = change_tiers(rng, args.change, today, customer_ids)
-                transaction.commit()
-                start = time.perf_counter()
-                changed = recompute()
-                update = time.perf_counter() - start
-                start = time.perf_counter()
-                transaction.commit()
-                commit = time.perf_counter() - start
-                figures['update'] = update
-                update_count = sum(len(v) for v in changed.values())
-                print(f"recompute, {update_count / len(customer_ids):.1%} "
-                    f"changed: {update:8.3f} s ({update_count} customers "
-                    f"written of {touched} touched, commit {commit:.2f} s; "
-                    f"{update / bare:.1f}x the bare aggregate)",
-                    flush=True)
+            # (c) about args.change of the customers change tier
+            touched = change_tiers(rng, args.change, today, customer_ids)
+            transaction.commit()
+            start = time.perf_counter()
+            changed = recompute()
+            update = time.perf_counter() - start
+            start = time.perf_counter()
+            transaction.commit()
+            commit = time.perf_counter() - start
+            figures['update'] = update
+            update_count = sum(len(v) for v in changed.values())
+            print(f"recompute, {update_count / len(customer_ids):.1%} "
+                f"changed: {update:8.3f} s ({update_count} customers "
+                f"written of {touched} touched, commit {commit:.2f} s; "
+                f"{update / bare:.1f}x the bare aggregate)",
+                flush=True)
 
-                # (d) nothing changed
-                start = time.perf_counter()
-                changed = recompute()
-                idle = time.perf_counter() - start
-                transaction.commit()
-                figures['idle'] = idle
-                print(f"recompute, no change:  {idle:8.3f} s "
-                    f"({sum(len(v) for v in changed.values())} written)",
-                    flush=True)
-                if changed:
-                    failures.append("the recompute with nothing changed "
-                        "wrote tiers")
+            # (d) nothing changed
+            start = time.perf_counter()
+            changed = recompute()
+            idle = time.perf_counter() - start
+            transaction.commit()
+            figures['idle'] = idle
+            print(f"recompute, no change:  {idle:8.3f} s "
+                f"({sum(len(v) for v in changed.values())} written)",
+                flush=True)
+            if changed:
+                failures.append("the recompute with nothing changed "
+                    "wrote tiers")
 
-                # (e) the per-customer ORM loop on a sample
-                expected = {i: t for i, t in stored_tiers().items()
-                    if t is not None}
-                sample = sorted(rng.sample(
-                        sorted(expected), min(args.sample, len(expected))))
-                reset_tiers(sample)
-                transaction.commit()
-                start = time.perf_counter()
-                naive_loop(sample, company_id, today)
-                loop_sample = time.perf_counter() - start
-                transaction.commit()
-                loop = loop_sample * len(customer_ids) / len(sample)
-                figures['loop'] = loop
-                print(f"per-customer loop:     {loop_sample:8.3f} s for "
-                    f"{len(sample)} customers, {loop:.0f} s extrapolated "
-                    f"linearly to {len(customer_ids)}", flush=True)
-                got = stored_tiers(sample)
-                wrong = [i for i in sample if got.get(i) != expected[i]]
-                if wrong:
-                    failures.append(
-                        f"{len(wrong)} of {len(sample)} sampled customers "
-                        f"differ, e.g. customer {wrong[0]}: compute_tiers "
-                        f"{names[expected[wrong[0]]]} != loop "
-                        f"{names[got.get(wrong[0])]}")
-                print(f"rows: {count_rows('sale.customer.tier.history')} "
-                    f"tier histories, {count_rows('sale.customer.change')} "
-                    f"file changes, {count_rows('sale.customer.revisit')} "
-                    f"revisits", flush=True)
+            # (e) the per-customer ORM loop on a sample
+            expected = {i: t for i, t in stored_tiers().items()
+                if t is not None}
+            sample = sorted(rng.sample(
+                    sorted(expected), min(args.sample, len(expected))))
+            reset_tiers(sample)
+            transaction.commit()
+            start = time.perf_counter()
+            naive_loop(sample, company_id, today)
+            loop_sample = time.perf_counter() - start
+            transaction.commit()
+            loop = loop_sample * len(customer_ids) / len(sample)
+            figures['loop'] = loop
+            print(f"per-customer loop:     {loop_sample:8.3f} s for "
+                f"{len(sample)} customers, {loop:.0f} s extrapolated "
+                f"linearly to {len(customer_ids)}", flush=True)
+            got = stored_tiers(sample)
+            wrong = [i for i in sample if got.get(i) != expected[i]]
+            if wrong:
+                failures.append(
+                    f"{len(wrong)} of {len(sample)} sampled customers "
+                    f"differ, e.g. customer {wrong[0]}: compute_tiers "
+                    f"{names[expected[wrong[0]]]} != loop "
+                    f"{names[got.get(wrong[0])]}")
+            print(f"rows: {count_rows('sale.customer.tier.history')} "
+                f"tier histories, {count_rows('sale.customer.change')} "
+                f"file changes, {count_rows('sale.customer.revisit')} "
+                f"revisits", flush=True)
 
-                if args.profile:
-                    touched = change_tiers(
-                        rng, args.change, today, customer_ids)
-                    transaction.commit()
-                    profile = cProfile.Profile()
-                    start = time.perf_counter()
-                    changed = profile.runcall(recompute)
-                    profiled = time.perf_counter() - start
-                    transaction.commit()
-                    stream = io.StringIO()
-                    pstats.Stats(profile, stream=stream).sort_stats(
-                        'cumulative').print_stats(40)
-                    print(f"profiled recompute: {profiled:.3f} s, "
-                        f"{sum(len(v) for v in changed.values())} written "
-                        f"of {touched} touched")
-                    print(stream.getvalue())
-        finally:
-            drop_db()
+            if args.profile:
+                touched = change_tiers(
+                    rng, args.change, today, customer_ids)
+                transaction.commit()
+                changed, profiled, profile = run_profiled(recompute)
+                transaction.commit()
+                print(f"profiled recompute: {profiled:.3f} s, "
+                    f"{sum(len(v) for v in changed.values())} written "
+                    f"of {touched} touched")
+                print(profile_report(profile, 40))
 
     print(f"recompute / bare aggregate: "
         f"{figures['update'] / figures['bare']:.1f}x with "
@@ -773,11 +654,8 @@ def main(argv=None):
     print(f"loop (extrapolated) / recompute: "
         f"{figures['loop'] / figures['first']:.0f}x first, "
         f"{figures['loop'] / figures['update']:.0f}x with changes")
-    if failures:
-        print('\n'.join(failures))
-        return 1
-    print("compute_tiers and the per-customer loop agree on the sample")
-    return 0
+    return conclude(failures,
+        "compute_tiers and the per-customer loop agree on the sample")
 
 
 if __name__ == '__main__':

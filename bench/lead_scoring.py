@@ -29,12 +29,12 @@ activation before the timings takes 1-3 minutes; DB_CACHE=<dir> reuses a
 built database (wipe it when the module changes).
 """
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from decimal import Decimal
+
+from common import insert_batches, throwaway_database
 
 TEMPLATES = 20
 
@@ -46,17 +46,6 @@ def parse_args(argv=None):
     parser.add_argument('--postgresql', action='store_true',
         help="use a new database on the local PostgreSQL")
     return parser.parse_args(argv)
-
-
-def setup_environment(args, directory):
-    "Point trytond at a throwaway database; before importing trytond"
-    if args.postgresql:
-        os.environ['TRYTOND_DATABASE__URI'] = 'postgresql:///'
-        os.environ['DB_NAME'] = f'bench_lead_{int(time.time())}'
-    else:
-        os.environ['TRYTOND_DATABASE__URI'] = 'sqlite://'
-        os.environ['TRYTOND_DATABASE__PATH'] = directory
-        os.environ['DB_NAME'] = 'bench_lead'
 
 
 def make_templates(rng):
@@ -129,11 +118,8 @@ def copy_templates(
                 'lead_class': None,
                 })
         values.append([row[c] for c in columns])
-    sql_columns = [getattr(table, c) for c in columns]
-    # a few hundred rows per statement stays under every backend's limit
-    for start in range(0, len(values), 500):
-        cursor.execute(*table.insert(
-                sql_columns, values[start:start + 500]))
+    insert_batches(
+        cursor, table, [getattr(table, c) for c in columns], values)
 
 
 def reset_scores():
@@ -182,48 +168,37 @@ def naive_loop(ids):
 
 def main(argv=None):
     args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix='bench-lead-') as directory:
-        setup_environment(args, directory)
-        from trytond.tests.test_tryton import (
-            DB_NAME, activate_module, drop_db)
+    with throwaway_database('sales_ops_policy', 'bench_lead',
+            not args.postgresql, 'bench-lead-') as db_name:
         from trytond.pool import Pool
         from trytond.transaction import Transaction
 
-        print(f"Activating sales_ops_policy in {DB_NAME!r} "
-            f"({'PostgreSQL' if args.postgresql else 'SQLite'})...",
-            flush=True)
-        start = time.perf_counter()
-        activate_module(['sales_ops_policy'])
-        print(f"  {time.perf_counter() - start:.0f} s", flush=True)
         rng = random.Random(2026)
-        try:
-            with Transaction().start(DB_NAME, 1) as transaction:
-                templates = make_templates(rng)
-                copy_templates(rng, *templates, args.count)
-                Opportunity = Pool().get('sale.opportunity')
-                ids = [o.id for o in Opportunity.search([])]
-                transaction.commit()
-                print(f"{len(ids)} leads", flush=True)
+        with Transaction().start(db_name, 1) as transaction:
+            templates = make_templates(rng)
+            copy_templates(rng, *templates, args.count)
+            Opportunity = Pool().get('sale.opportunity')
+            ids = [o.id for o in Opportunity.search([])]
+            transaction.commit()
+            print(f"{len(ids)} leads", flush=True)
 
-                # commit the reset: PostgreSQL rechecks every foreign key
-                # of rows already updated by the running transaction
-                reset_scores()
-                transaction.commit()
-                start = time.perf_counter()
-                Opportunity.score_leads(Opportunity.browse(ids))
-                set_based = time.perf_counter() - start
-                expected = read_scores()
-                print(f"score_leads:     {set_based:8.3f} s", flush=True)
+            # commit the reset: PostgreSQL rechecks every foreign key
+            # of rows already updated by the running transaction
+            reset_scores()
+            transaction.commit()
+            start = time.perf_counter()
+            Opportunity.score_leads(Opportunity.browse(ids))
+            set_based = time.perf_counter() - start
+            expected = read_scores()
+            print(f"score_leads:     {set_based:8.3f} s", flush=True)
 
-                reset_scores()
-                transaction.commit()
-                start = time.perf_counter()
-                naive_loop(ids)
-                per_record = time.perf_counter() - start
-                got = read_scores()
-                print(f"per-record loop: {per_record:8.3f} s", flush=True)
-        finally:
-            drop_db()
+            reset_scores()
+            transaction.commit()
+            start = time.perf_counter()
+            naive_loop(ids)
+            per_record = time.perf_counter() - start
+            got = read_scores()
+            print(f"per-record loop: {per_record:8.3f} s", flush=True)
 
     differences = [i for i in expected if expected[i] != got.get(i)]
     classes = {}

@@ -103,23 +103,20 @@ SQLite; DB_CACHE=<dir> reuses a built database (wipe it when the module's
 data changes).
 """
 import argparse
-import cProfile
 import datetime as dt
-import io
 import math
-import os
-import pstats
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from collection import make_accounting
-from customer_tier import (
-    _accumulate, analyze, insert_rows, median_time, retried, template_rows)
+from common import (
+    accumulate, add_repeat_option, add_sqlite_option, analyze, conclude,
+    confirm_sale, insert_rows, make_accounting, make_services, median_time,
+    post_invoice, profile_report, retried, run_profiled, template_rows,
+    throwaway_database)
 
 TEMPLATE_LINES = range(1, 8)    # lines of the template orders: 4 on average
 PRODUCTS = [("Pump", 600), ("Commissioning", 200)]  # name, cost; sold 1,000
@@ -153,27 +150,14 @@ def parse_args(argv=None):
         "KPI is then left out of the scheme)")
     parser.add_argument('--sample', type=int, default=10,
         help="salespeople of the per-person loop (default: %(default)s)")
-    parser.add_argument('--repeat', type=int, default=3,
-        help="runs of each timing, median kept (default: %(default)s)")
+    add_repeat_option(parser, 'each timing')
     parser.add_argument('--show-sql', action='store_true',
         help="print the statements Kpi.measure executes for the first "
         "month")
     parser.add_argument('--profile', action='store_true',
         help="print the cProfile of one compute of the 12 months")
-    parser.add_argument('--sqlite', action='store_true',
-        help="use SQLite in a temporary directory instead of PostgreSQL")
+    add_sqlite_option(parser)
     return parser.parse_args(argv)
-
-
-def setup_environment(args, directory):
-    "Point trytond at a throwaway database; before importing trytond"
-    if args.sqlite:
-        os.environ['TRYTOND_DATABASE__URI'] = 'sqlite://'
-        os.environ['TRYTOND_DATABASE__PATH'] = directory
-        os.environ['DB_NAME'] = 'bench_scorecards'
-    else:
-        os.environ['TRYTOND_DATABASE__URI'] = 'postgresql:///'
-        os.environ['DB_NAME'] = f'bench_scorecards_{int(time.time())}'
 
 
 def make_templates(args, year):
@@ -187,12 +171,7 @@ def make_templates(args, year):
     Party = pool.get('party.party')
     Employee = pool.get('company.employee')
     Team = pool.get('sale.team')
-    Category = pool.get('product.category')
-    Template = pool.get('product.template')
-    Uom = pool.get('product.uom')
-    Account = pool.get('account.account')
     Sale = pool.get('sale.sale')
-    Invoice = pool.get('account.invoice')
 
     company = create_company()
     hired = dt.date(year - 3, 1, 1)
@@ -231,27 +210,7 @@ def make_templates(args, year):
                                     } for s in salespeople[t::args.teams]])],
                     } for t in range(args.teams)])
 
-        revenue, = Account.search([
-                ('company', '=', company.id), ('type.revenue', '=', True),
-                ('closed', '!=', True)], limit=1)
-        expense, = Account.search([
-                ('company', '=', company.id), ('type.expense', '=', True),
-                ('closed', '!=', True)], limit=1)
-        category = Category(name="Goods", accounting=True,
-            account_revenue=revenue, account_expense=expense)
-        category.save()
-        unit, = Uom.search([('name', '=', "Unit")])
-        products = []
-        for name, cost in PRODUCTS:
-            template = Template(name=name, type='service',
-                default_uom=unit, sale_uom=unit, salable=True,
-                list_price=Decimal(1000), products=[{}],
-                account_category=category)
-            template.save()
-            product, = template.products
-            product.cost_price = Decimal(cost)
-            product.save()
-            products.append(product)
+        unit, products = make_services(company, "Goods", PRODUCTS)
         customer = Party(name="Template customer", addresses=[{}])
         customer.save()
         sales = []
@@ -268,17 +227,9 @@ def make_templates(args, year):
                         'unit': unit.id,
                         'unit_price': Decimal(1000),
                         } for i in range(count)])
-            sale.save()
-            Sale.quote([sale])
-            Sale.confirm([sale])
-            sale = Sale(sale.id)
-            if sale.state == 'confirmed':
-                Sale.process([sale])
-            sale = Sale(sale.id)
+            sale = confirm_sale(sale)
             invoice, = sale.invoices
-            invoice.invoice_date = date
-            invoice.save()
-            Invoice.post([invoice])
+            post_invoice(invoice, date)
             sales.append(sale.id)
     return {
         'company': company.id,
@@ -438,7 +389,7 @@ def copy_data(rng, args, ids, year, made):
                 write_uid=None, customer_tier=None, last_reviewed=None))
     insert_rows(party_t, party_columns, rows)
     del rows
-    cum_weights = list(_accumulate(weights))
+    cum_weights = list(accumulate(weights))
 
     chain, by_count = template_chain(ids)
     tables = {n: c[0] for n, c in chain.items()}
@@ -1046,175 +997,157 @@ def breakdown(period_ids):
 
 def main(argv=None):
     args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix='bench-scorecards-') as directory:
-        setup_environment(args, directory)
-        from trytond.tests.test_tryton import (
-            DB_NAME, activate_module, drop_db)
+    with throwaway_database('sales_ops_incentive', 'bench_scorecards',
+            args.sqlite, 'bench-scorecards-', test_pool=False) as db_name:
+        from sales_ops_incentive.kpi import _last_year
+
         from trytond.pool import Pool
         from trytond.transaction import Transaction
 
-        print(f"Activating sales_ops_incentive in {DB_NAME!r} "
-            f"({'SQLite' if args.sqlite else 'PostgreSQL'})...",
-            flush=True)
-        start = time.perf_counter()
-        activate_module(['sales_ops_incentive'])
-        print(f"  {time.perf_counter() - start:.0f} s", flush=True)
-        # time what production runs: the test pool also validates the
-        # Function fields of every record written
-        Pool.test = False
-        from sales_ops_incentive.kpi import _last_year
         failures = []
         figures = {}
-        try:
-            year = dt.date.today().year - 1
-            history = not args.no_history
+        year = dt.date.today().year - 1
+        history = not args.no_history
+        start = time.perf_counter()
+        ids = retried(make_templates, args, year)
+        print(f"{len(ids['salespeople'])} salespeople in "
+            f"{len(ids['teams'])} teams and {len(ids['sales'])} "
+            f"template orders made through the ORM: "
+            f"{time.perf_counter() - start:.0f} s", flush=True)
+        team_of = {e: t for t, members in ids['teams'].items()
+            for e in members}
+        rng = random.Random(2026)
+        made = Made()
+        with Transaction().start(db_name, 1, context={
+                    'company': ids['company'],
+                    '_skip_warnings': True}) as transaction:
             start = time.perf_counter()
-            ids = retried(make_templates, args, year)
-            print(f"{len(ids['salespeople'])} salespeople in "
-                f"{len(ids['teams'])} teams and {len(ids['sales'])} "
-                f"template orders made through the ORM: "
+            counts = copy_data(rng, args, ids, year, made)
+            transaction.commit()
+            print(f"{counts['customers']} customers, {counts['sales']} "
+                f"orders, {counts['lines']} lines "
+                f"({counts['year lines']} in {year}), "
+                f"{counts['invoices']} invoices, "
+                f"{counts['invoice lines']} invoice lines, "
+                f"{counts['revisits']} "
+                f"revisits copied by SQL: "
                 f"{time.perf_counter() - start:.0f} s", flush=True)
-            team_of = {e: t for t, members in ids['teams'].items()
-                for e in members}
-            rng = random.Random(2026)
-            made = Made()
-            with Transaction().start(DB_NAME, 1, context={
-                        'company': ids['company'],
-                        '_skip_warnings': True}) as transaction:
-                start = time.perf_counter()
-                counts = copy_data(rng, args, ids, year, made)
-                transaction.commit()
-                print(f"{counts['customers']} customers, {counts['sales']} "
-                    f"orders, {counts['lines']} lines "
-                    f"({counts['year lines']} in {year}), "
-                    f"{counts['invoices']} invoices, "
-                    f"{counts['invoice lines']} invoice lines, "
-                    f"{counts['revisits']} "
-                    f"revisits copied by SQL: "
-                    f"{time.perf_counter() - start:.0f} s", flush=True)
-                start = time.perf_counter()
-                months, year_period = make_setup(ids, year, history)
-                periods = months + [year_period]
-                targets = make_targets(
-                    rng, ids, periods, made, _last_year, history)
-                transaction.commit()
-                Period = Pool().get('sale.kpi.period')
-                opening = time.perf_counter()
-                Period.open(Period.browse(periods))
-                opening = time.perf_counter() - opening
-                transaction.commit()
-                analyze()
-                transaction.commit()
-                print(f"{targets} targets inserted by SQL, the 12 months "
-                    f"and the year opened (Period.open {opening:.2f} s), "
-                    f"ANALYZE: {time.perf_counter() - start:.0f} s",
-                    flush=True)
+            start = time.perf_counter()
+            months, year_period = make_setup(ids, year, history)
+            periods = months + [year_period]
+            targets = make_targets(
+                rng, ids, periods, made, _last_year, history)
+            transaction.commit()
+            Period = Pool().get('sale.kpi.period')
+            opening = time.perf_counter()
+            Period.open(Period.browse(periods))
+            opening = time.perf_counter() - opening
+            transaction.commit()
+            analyze()
+            transaction.commit()
+            print(f"{targets} targets inserted by SQL, the 12 months "
+                f"and the year opened (Period.open {opening:.2f} s), "
+                f"ANALYZE: {time.perf_counter() - start:.0f} s",
+                flush=True)
 
-                # (1) Period.compute of the 12 months, then of the year
-                for name, ids_ in [('months', months),
-                        ('year', [year_period])]:
-                    durations, commits = [], []
-                    for _ in range(args.repeat):
-                        start = time.perf_counter()
-                        Period.compute(Period.browse(ids_))
-                        durations.append(time.perf_counter() - start)
-                        start = time.perf_counter()
-                        transaction.commit()
-                        commits.append(time.perf_counter() - start)
-                    figures[f'compute {name}'] = statistics.median(durations)
-                    cards, lines = scorecard_counts(ids_)
-                    print(f"compute, {name:6}:  "
-                        f"{figures[f'compute {name}']:8.3f} s (median of "
-                        f"{args.repeat}, first {durations[0]:.3f} s; "
-                        f"commit {statistics.median(commits):.2f} s); "
-                        f"{cards} scorecards, {lines} lines", flush=True)
-
-                # (2) the statements of Kpi.measure, bare; Kpi.measure
-                for name, ids_ in [('months', months),
-                        ('year', [year_period])]:
-                    statements = capture_measure(ids_)
-                    if args.show_sql and name == 'months':
-                        for query, params in statements[0]:
-                            print(f"{query}\n    {params}")
-                    print(f"statements per period: "
-                        f"{[len(s) for s in statements]}")
-                    bare, rows = median_time(
-                        lambda: run_statements(statements), args.repeat)
-                    figures[f'bare {name}'] = bare
-                    print(f"bare SQL, {name:6}: {bare:8.3f} s "
-                        f"({sum(map(len, statements))} statements, {rows} "
-                        f"rows fetched)", flush=True)
-                    arguments = measure_args(ids_)
-                    measure, _ = median_time(
-                        lambda: run_measure(arguments), args.repeat)
-                    figures[f'measure {name}'] = measure
-                    print(f"Kpi.measure, {name:6}: {measure:8.3f} s",
-                        flush=True)
-                transaction.rollback()
-
-                # the scorecards hold the figures the copy made
-                expected = {}
-                for period in Period.browse(periods):
-                    for employee, values in made.figures(
-                            ids['salespeople'], period.start_date,
-                            period.end_date, _last_year).items():
-                        expected[period.id, employee] = values
-                stored = stored_figures(periods)
-                wrong = differences(expected, stored)
-                if len(stored) != len(periods) * len(ids['salespeople']):
-                    failures.append(f"{len(stored)} salesperson scorecards "
-                        f"instead of {len(periods) * len(ids['salespeople'])}")
-                if wrong:
-                    failures.append(f"{len(wrong)} figures of the scorecards "
-                        f"differ from what the copy made, e.g. {wrong[0]}")
-                bands = band_counts(months)
-                print("bands of the monthly salesperson scorecards: "
-                    + ', '.join(f"{b}: {c}" for b, c in bands.most_common()),
-                    flush=True)
-
-                # (3) the per-person ORM loop on a sample
-                sample = sorted(rng.sample(ids['salespeople'],
-                        min(args.sample, len(ids['salespeople']))))
-                start = time.perf_counter()
-                looped = person_loop(
-                    sample, months, ids['company'], team_of, _last_year)
-                loop_sample = time.perf_counter() - start
-                transaction.rollback()
-                loop = loop_sample * len(ids['salespeople']) / len(sample)
-                figures['loop'] = loop
-                print(f"per-person loop:   {loop_sample:8.3f} s for "
-                    f"{len(sample)} salespeople x 12 months, {loop:.0f} s "
-                    f"extrapolated linearly to {len(ids['salespeople'])}",
-                    flush=True)
-                wrong = differences(
-                    looped, {k: v for k, v in stored.items() if k in looped})
-                if wrong:
-                    failures.append(f"{len(wrong)} figures of the loop "
-                        f"differ from Period.compute, e.g. {wrong[0]}")
-
-                if args.profile:
-                    times, total = breakdown(months)
-                    transaction.commit()
-                    print(f"compute of the 12 months, {total:.3f} s, "
-                        f"timed by step:")
-                    for label, seconds in times.items():
-                        print(f"    {label:20} {seconds:8.3f} s")
-                    print(f"    {'the rest':20} "
-                        f"{total - sum(times.values()):8.3f} s (targets "
-                        f"read, scores, ranks, bands)", flush=True)
-                    profile = cProfile.Profile()
+            # (1) Period.compute of the 12 months, then of the year
+            for name, ids_ in [('months', months),
+                    ('year', [year_period])]:
+                durations, commits = [], []
+                for _ in range(args.repeat):
                     start = time.perf_counter()
-                    profile.runcall(Period.compute, Period.browse(months))
-                    profiled = time.perf_counter() - start
+                    Period.compute(Period.browse(ids_))
+                    durations.append(time.perf_counter() - start)
+                    start = time.perf_counter()
                     transaction.commit()
-                    stream = io.StringIO()
-                    pstats.Stats(profile, stream=stream).sort_stats(
-                        'cumulative').print_stats(45)
-                    print(f"profiled compute of the 12 months: "
-                        f"{profiled:.3f} s")
-                    print(stream.getvalue())
-        finally:
-            drop_db()
+                    commits.append(time.perf_counter() - start)
+                figures[f'compute {name}'] = statistics.median(durations)
+                cards, lines = scorecard_counts(ids_)
+                print(f"compute, {name:6}:  "
+                    f"{figures[f'compute {name}']:8.3f} s (median of "
+                    f"{args.repeat}, first {durations[0]:.3f} s; "
+                    f"commit {statistics.median(commits):.2f} s); "
+                    f"{cards} scorecards, {lines} lines", flush=True)
+
+            # (2) the statements of Kpi.measure, bare; Kpi.measure
+            for name, ids_ in [('months', months),
+                    ('year', [year_period])]:
+                statements = capture_measure(ids_)
+                if args.show_sql and name == 'months':
+                    for query, params in statements[0]:
+                        print(f"{query}\n    {params}")
+                print(f"statements per period: "
+                    f"{[len(s) for s in statements]}")
+                bare, rows = median_time(
+                    lambda: run_statements(statements), args.repeat)
+                figures[f'bare {name}'] = bare
+                print(f"bare SQL, {name:6}: {bare:8.3f} s "
+                    f"({sum(map(len, statements))} statements, {rows} "
+                    f"rows fetched)", flush=True)
+                arguments = measure_args(ids_)
+                measure, _ = median_time(
+                    lambda: run_measure(arguments), args.repeat)
+                figures[f'measure {name}'] = measure
+                print(f"Kpi.measure, {name:6}: {measure:8.3f} s",
+                    flush=True)
+            transaction.rollback()
+
+            # the scorecards hold the figures the copy made
+            expected = {}
+            for period in Period.browse(periods):
+                for employee, values in made.figures(
+                        ids['salespeople'], period.start_date,
+                        period.end_date, _last_year).items():
+                    expected[period.id, employee] = values
+            stored = stored_figures(periods)
+            wrong = differences(expected, stored)
+            if len(stored) != len(periods) * len(ids['salespeople']):
+                failures.append(f"{len(stored)} salesperson scorecards "
+                    f"instead of {len(periods) * len(ids['salespeople'])}")
+            if wrong:
+                failures.append(f"{len(wrong)} figures of the scorecards "
+                    f"differ from what the copy made, e.g. {wrong[0]}")
+            bands = band_counts(months)
+            print("bands of the monthly salesperson scorecards: "
+                + ', '.join(f"{b}: {c}" for b, c in bands.most_common()),
+                flush=True)
+
+            # (3) the per-person ORM loop on a sample
+            sample = sorted(rng.sample(ids['salespeople'],
+                    min(args.sample, len(ids['salespeople']))))
+            start = time.perf_counter()
+            looped = person_loop(
+                sample, months, ids['company'], team_of, _last_year)
+            loop_sample = time.perf_counter() - start
+            transaction.rollback()
+            loop = loop_sample * len(ids['salespeople']) / len(sample)
+            figures['loop'] = loop
+            print(f"per-person loop:   {loop_sample:8.3f} s for "
+                f"{len(sample)} salespeople x 12 months, {loop:.0f} s "
+                f"extrapolated linearly to {len(ids['salespeople'])}",
+                flush=True)
+            wrong = differences(
+                looped, {k: v for k, v in stored.items() if k in looped})
+            if wrong:
+                failures.append(f"{len(wrong)} figures of the loop "
+                    f"differ from Period.compute, e.g. {wrong[0]}")
+
+            if args.profile:
+                times, total = breakdown(months)
+                transaction.commit()
+                print(f"compute of the 12 months, {total:.3f} s, "
+                    f"timed by step:")
+                for label, seconds in times.items():
+                    print(f"    {label:20} {seconds:8.3f} s")
+                print(f"    {'the rest':20} "
+                    f"{total - sum(times.values()):8.3f} s (targets "
+                    f"read, scores, ranks, bands)", flush=True)
+                _, profiled, profile = run_profiled(
+                    Period.compute, Period.browse(months))
+                transaction.commit()
+                print(f"profiled compute of the 12 months: "
+                    f"{profiled:.3f} s")
+                print(profile_report(profile, 45))
 
     for name in ['months', 'year']:
         print(f"compute / bare SQL, {name}: "
@@ -1223,12 +1156,8 @@ def main(argv=None):
             f"{figures[f'measure {name}'] / figures[f'bare {name}']:.2f}x")
     print(f"loop (extrapolated) / compute of the 12 months: "
         f"{figures['loop'] / figures['compute months']:.0f}x")
-    if failures:
-        print('\n'.join(failures))
-        return 1
-    print("the scorecards hold the figures made; the loop and "
-        "Period.compute agree on the sample")
-    return 0
+    return conclude(failures, "the scorecards hold the figures made; the "
+        "loop and Period.compute agree on the sample")
 
 
 if __name__ == '__main__':

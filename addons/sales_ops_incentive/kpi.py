@@ -928,7 +928,50 @@ class Target(ModelSQL, ModelView):
                         target.employee.id if target.employee else None),
                     'value': value,
                     })
+        cls._align_copied(from_period.targets, values)
         return cls.create(values)
+
+    @classmethod
+    def _align_copied(cls, sources, values):
+        """Set the copied team and department targets of the additive KPIs
+        to the sum of the copied ones below them, where they added up in
+        the source: each grown target is rounded apart, and the cents would
+        drift from one copy to the next until the period could not open"""
+        def parent(kpi, scope, team):
+            if scope == 'employee':
+                return (kpi, 'team', team)
+            elif scope == 'team':
+                return (kpi, 'company', None)
+
+        def totals(rows):
+            values, sums, counts = {}, defaultdict(Decimal), defaultdict(int)
+            for kpi, scope, team, value in rows:
+                values[(kpi, scope, team)] = value
+                key = parent(kpi, scope, team)
+                if key:
+                    sums[key] += value
+                    counts[key] += 1
+            return values, sums, counts
+
+        additive = {t.kpi.id for t in sources if t.kpi.additive}
+        source_values, source_sums, counts = totals(
+            (t.kpi.id, t.scope, t.team.id if t.team else None, t.value)
+            for t in sources if t.kpi.id in additive)
+        consistent = {key for key, total in source_sums.items()
+            if key in source_values
+            and abs(source_values[key] - total) <= _CENT * counts[key]}
+        # the teams first: the department adds up the aligned teams
+        for scope in ['team', 'company']:
+            _, sums, copied = totals(
+                (v['kpi'], v['scope'], v['team'], v['value'])
+                for v in values if v['kpi'] in additive)
+            for value in values:
+                key = (value['kpi'], value['scope'],
+                    value['team'] if scope == 'team' else None)
+                # all those below copied, none kept from the period
+                if value['scope'] == scope and key in consistent \
+                        and copied[key] == counts[key]:
+                    value['value'] = sums[key]
 
 
 class TeamMember(metaclass=PoolMeta):

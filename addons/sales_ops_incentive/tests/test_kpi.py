@@ -413,3 +413,47 @@ class KpiTestCase(test_tryton._DBTestCase):
             Target.write([alice], {'value': Decimal(1000)})
         with self.assertRaisesRegex(KpiError, "Targets are set while"):
             Target.create([values('employee', 'dave', 5)])
+
+    @with_company
+    def test_copied_targets_add_up(self):
+        """Copying targets with a growth keeps the team's and the
+        department's the sum of those below, whatever the rounding"""
+        pool = Pool()
+        Kpi = pool.get('sale.kpi')
+        Period = pool.get('sale.kpi.period')
+        Target = pool.get('sale.kpi.target')
+        Team = pool.get('sale.team')
+        Period.create_year(self.company, 2026)
+        april, may = Period.search([
+                ('type', '=', 'month'),
+                ('start_date', 'in', [dt.date(2026, 4, 1), MAY[0]]),
+                ], order=[('start_date', 'ASC')])
+        revenue, = Kpi.search([('code', '=', 'REV')])
+        team, = Team.search([])
+
+        def values(scope, value, who=None):
+            return {
+                'period': april.id, 'kpi': revenue.id, 'scope': scope,
+                'team': team.id if scope != 'company' else None,
+                'employee': self.employees[who].id if who else None,
+                'value': Decimal(value),
+                }
+        Target.create([
+                values('company', '200.10'), values('team', '200.10'),
+                values('employee', '100.05', 'alice'),
+                values('employee', '100.05', 'bob')])
+
+        Target.copy_to(april, may, Decimal(10))
+
+        copied = {(t.scope, t.employee): t.value
+            for t in Target.search([('period', '=', may.id)])}
+        alice, bob = self.employees['alice'], self.employees['bob']
+        # 100.05 grown by 10 % is 110.055, rounded 110.06 each
+        self.assertEqual(copied, {
+                ('company', None): Decimal('220.12'),
+                ('team', None): Decimal('220.12'),
+                ('employee', alice): Decimal('110.06'),
+                ('employee', bob): Decimal('110.06'),
+                })
+        Period.open([may])
+        self.assertEqual(may.state, 'open')
