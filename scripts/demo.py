@@ -14,6 +14,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,7 +24,7 @@ MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
 PARTS = [
     'demo_market', 'demo_lead', 'demo_followup', 'demo_negotiation',
     'demo_contract', 'demo_release', 'demo_collection', 'demo_customer',
-    'demo_expense', 'demo_training']
+    'demo_expense', 'demo_training', 'demo_incentive']
 PASSWORD = 'SalesOps#2026'
 # Tryton's own groups a role needs besides ours
 EXTRA_GROUPS = {
@@ -390,10 +391,12 @@ def load(today=None):
         opportunities=opportunities, sales=sales,
         as_user=user_switch(config))
     for part in PARTS:
+        start = time.monotonic()
         if part == 'demo_negotiation':
             # past the lead stage once they have a channel and a follow-up
             Opportunity.click(opportunities[::3], 'opportunity')
         importlib.import_module(part).load(ctx)
+        print(f"  {part}: {time.monotonic() - start:.0f} s", flush=True)
 
     # The first login must not open the module configuration wizard
     Item = Model.get('ir.module.config_wizard.item')
@@ -426,7 +429,9 @@ def user_switch(config):
 
 
 def print_users():
-    rows = [("Sales Manager", MANAGER[0], MANAGER[1])]
+    from demo_incentive import DIRECTOR
+    rows = [("Sales Director", *DIRECTOR),
+        ("Sales Manager", MANAGER[0], MANAGER[1])]
     (_, team, (sup, sup_name), salespeople) = TEAMS[0]
     rows.append(("Sales Supervisor", sup, f"{sup_name} ({team})"))
     rows.append(("Salesperson", salespeople[0][0],
