@@ -239,6 +239,10 @@ class Size(ModelSQL, ModelView):
             'invisible': Eval('segment_type') != 'product_line',
             'required': Eval('segment_type') == 'product_line',
             },
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
         help="The product category, its sub-categories included.")
     segment = fields.Function(fields.Char("Segment"), 'get_segment')
     start_date = fields.Date("Start Date", required=True)
