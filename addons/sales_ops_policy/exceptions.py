@@ -90,3 +90,7 @@ class ExpenseError(UserError):
 
 class ExpenseValidationError(ValidationError):
     pass
+
+
+class MarketSizeValidationError(ValidationError):
+    pass

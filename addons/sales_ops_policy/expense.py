@@ -1751,54 +1751,85 @@ class Return(ModelSQL, ModelView):
             ('channel', 'ASC'), ('id', 'ASC')]
 
     @classmethod
-    def table_query(cls):
+    def spent_query(cls, company, from_date, to_date):
+        """Return the query of the expense spent by company from from_date to
+        to_date (P6.3.3): one row per line of the posted claims with its
+        date, company, team and claimant (of the claim), opportunity, the
+        opportunity's channel and the expense in company currency"""
         pool = Pool()
         Line = pool.get('sale.expense.claim.line')
         Claim = pool.get('sale.expense.claim')
         Opportunity = pool.get('sale.opportunity')
-        Member = pool.get('sale.team.member')
-        context = Transaction().context
         line = Line.__table__()
         claim = Claim.__table__()
-        spent_opportunity = Opportunity.__table__()
         opportunity = Opportunity.__table__()
-        member = Member.__table__()
-        from_date = context.get('from_date') or dt.date.min
-        to_date = context.get('to_date') or dt.date.max
-        company = context.get('company') or -1
-
-        spent = (line
+        return (line
             .join(claim, condition=line.claim == claim.id)
-            .join(spent_opportunity, 'LEFT',
-                condition=line.opportunity == spent_opportunity.id)
+            .join(opportunity, 'LEFT',
+                condition=line.opportunity == opportunity.id)
             .select(
-                Extract('YEAR', line.date).as_('year'),
-                Extract('MONTH', line.date).as_('month'),
+                line.date.as_('date'),
                 claim.company.as_('company'),
                 claim.team.as_('team'),
-                spent_opportunity.channel.as_('channel'),
+                claim.employee.as_('employee'),
+                line.opportunity.as_('opportunity'),
+                opportunity.channel.as_('channel'),
                 line.company_amount.as_('expense'),
-                Literal(0).as_('revenue'),
                 where=claim.state.in_(_ACTUAL)
                 & (claim.company == company)
                 & (line.date >= from_date) & (line.date <= to_date)))
-        won = (opportunity
+
+    @classmethod
+    def won_query(cls, company, from_date, to_date):
+        """Return the query of the opportunities of company won from
+        from_date to to_date: one row per opportunity with its end date,
+        company, the team of its salesperson on that day, salesperson,
+        channel, customer and revenue"""
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        Member = pool.get('sale.team.member')
+        opportunity = Opportunity.__table__()
+        member = Member.__table__()
+        return (opportunity
             .join(member, 'LEFT', condition=(
                     member.employee == opportunity.employee)
                 & Member.valid_on(member, opportunity.end_date))
             .select(
-                Extract('YEAR', opportunity.end_date).as_('year'),
-                Extract('MONTH', opportunity.end_date).as_('month'),
+                opportunity.end_date.as_('date'),
                 opportunity.company.as_('company'),
                 member.team.as_('team'),
+                opportunity.employee.as_('employee'),
+                opportunity.id.as_('opportunity'),
                 opportunity.channel.as_('channel'),
-                Literal(0).as_('expense'),
+                opportunity.party.as_('party'),
                 Coalesce(opportunity.amount, 0).as_('revenue'),
                 where=(opportunity.state == 'won')
                 & (opportunity.company == company)
                 & (opportunity.end_date >= from_date)
                 & (opportunity.end_date <= to_date)))
-        union = Union(spent, won, all_=True)
+
+    @classmethod
+    def table_query(cls):
+        context = Transaction().context
+        from_date = context.get('from_date') or dt.date.min
+        to_date = context.get('to_date') or dt.date.max
+        company = context.get('company') or -1
+        spent = cls.spent_query(company, from_date, to_date)
+        won = cls.won_query(company, from_date, to_date)
+
+        def month(query, expense, revenue):
+            return query.select(
+                Extract('YEAR', query.date).as_('year'),
+                Extract('MONTH', query.date).as_('month'),
+                query.company.as_('company'),
+                query.team.as_('team'),
+                query.channel.as_('channel'),
+                expense.as_('expense'),
+                revenue.as_('revenue'))
+        union = Union(
+            month(spent, spent.expense, Literal(0)),
+            month(won, Literal(0), won.revenue),
+            all_=True)
         # a stable id from the grouping keys, exact below 2**53
         row_id = (((union.year * 12 + union.month) * 100000
                 + Coalesce(union.team, 0)) * 100000

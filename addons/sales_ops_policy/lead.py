@@ -1,10 +1,13 @@
 # This file is part of Sales Ops.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"Lead channels and lead value scoring (policy P3.1.2)"
+"""Lead channels and lead value scoring (policy P3.1.2), and the
+effectiveness of the channels (P5.2.1)"""
+import datetime as dt
 import math
 from decimal import Decimal
 
-from sql import Literal
+from sql import Literal, Null, Union
+from sql.aggregate import Count, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import Floor
 
@@ -20,6 +23,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 from trytond.wizard import StateTransition, Wizard
 
+from .collection import _decimal
 from .exceptions import (
     LeadChannelError, LeadInputError, LeadScoringConfigurationError)
 from .model import search_any
@@ -36,6 +40,7 @@ SCORING_FIELDS = {
     'lead_weight_revenue', 'lead_weight_probability', 'lead_weight_size',
     'lead_weight_industry', 'lead_weight_channel', 'lead_revenue_target',
     'lead_class_a', 'lead_class_b'}
+_CENT = Decimal('0.01')
 
 
 def lead_score(rules, amount, probability, size, industry_fit, channel_score):
@@ -514,3 +519,180 @@ class ScoreLeads(Wizard):
             domain = [('state', 'in', OPEN_STATES)]
         Opportunity.score_leads(Opportunity.search(domain))
         return 'end'
+
+
+class ChannelEffectiveness(ModelSQL, ModelView):
+    """Channel Effectiveness (P5.2.1): per lead channel over the period, the
+    leads and their conversion, the revenue won, the expense spent on the
+    channel's opportunities and what it returned"""
+    __name__ = 'sale.lead.channel.effectiveness'
+    __string__ = "Channel Effectiveness"
+    company = fields.Many2One('company.company', "Company")
+    channel = fields.Many2One('sale.lead.channel', "Channel")
+    leads = fields.Integer(
+        "Leads", help="The opportunities of the channel started in the "
+        "period.")
+    won = fields.Integer("Won", help="Of these leads, those won.")
+    decided = fields.Integer(
+        "Decided", help="Of these leads, those won or lost.")
+    conversion_rate = fields.Function(fields.Float(
+            "Conversion Rate", digits=(1, 4),
+            help="Won ÷ leads."), 'get_rate')
+    win_rate = fields.Function(fields.Float(
+            "Win Rate", digits=(1, 4),
+            help="Won ÷ decided."), 'get_rate')
+    revenue = fields.Numeric(
+        "Revenue Won", digits=(16, 2),
+        help="The amount of the opportunities of the channel won in the "
+        "period.")
+    customers = fields.Integer(
+        "Customers Won",
+        help="The customers of the opportunities won in the period, each "
+        "counted once.")
+    expense = fields.Numeric(
+        "Expense", digits=(16, 2),
+        help="The posted expense claim lines of the period spent on "
+        "opportunities of the channel, as in the return on expense.")
+    cost_per_customer = fields.Function(fields.Numeric(
+            "Cost per Customer Won", digits=(16, 2),
+            help="Expense ÷ customers won."), 'get_cost_per_customer')
+    return_ratio = fields.Function(fields.Float(
+            "Return Ratio", digits=(16, 2),
+            help="Revenue won for each unit spent."), 'get_return_ratio')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('revenue', 'DESC'), ('leads', 'DESC'), ('id', 'ASC')]
+
+    @classmethod
+    def table_query(cls):
+        """Leads by their start date, revenue won by the end date and the
+        expense by the date of the claim line, within the context's company,
+        dates, team and salesperson.  Only the opportunities the user may
+        read count: a salesperson's report is theirs, a supervisor's their
+        team's (the record rules of sale.opportunity)."""
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        Member = pool.get('sale.team.member')
+        Return = pool.get('sale.expense.return')
+        context = Transaction().context
+        company = context.get('company') or -1
+        from_date = context.get('from_date') or dt.date.min
+        to_date = context.get('to_date') or dt.date.max
+        team, employee = context.get('team'), context.get('employee')
+        readable = cls._readable_opportunities()
+
+        opportunity = Opportunity.__table__()
+        member = Member.__table__()
+        where = ((opportunity.company == company)
+            & (opportunity.channel != Null)
+            & (opportunity.start_date >= from_date)
+            & (opportunity.start_date <= to_date)
+            & opportunity.id.in_(readable))
+        if employee:
+            where &= opportunity.employee == employee
+        if team:
+            # the team of the salesperson when the lead came
+            where &= opportunity.employee.in_(member.select(member.employee,
+                    where=(member.team == team)
+                    & Member.valid_on(member, opportunity.start_date)))
+        leads = opportunity.select(
+            opportunity.company.as_('company'),
+            opportunity.channel.as_('channel'),
+            Literal(1).as_('leads'),
+            Case((opportunity.state == 'won', 1), else_=0).as_('won'),
+            Case((opportunity.state.in_(['won', 'lost']), 1),
+                else_=0).as_('decided'),
+            Literal(0).as_('revenue'),
+            Literal(None).as_('party'),
+            Literal(0).as_('expense'),
+            where=where)
+
+        def filtered(query):
+            where = (query.channel != Null) & query.opportunity.in_(readable)
+            if employee:
+                where &= query.employee == employee
+            if team:
+                where &= query.team == team
+            return where
+        # the revenue and the expense as the return on expense counts them
+        won = Return.won_query(company, from_date, to_date)
+        won = won.select(
+            won.company, won.channel,
+            Literal(0).as_('leads'),
+            Literal(0).as_('won'),
+            Literal(0).as_('decided'),
+            won.revenue.as_('revenue'),
+            won.party.as_('party'),
+            Literal(0).as_('expense'),
+            where=filtered(won))
+        spent = Return.spent_query(company, from_date, to_date)
+        spent = spent.select(
+            spent.company, spent.channel,
+            Literal(0).as_('leads'),
+            Literal(0).as_('won'),
+            Literal(0).as_('decided'),
+            Literal(0).as_('revenue'),
+            Literal(None).as_('party'),
+            spent.expense.as_('expense'),
+            where=filtered(spent))
+
+        union = Union(leads, won, spent, all_=True)
+        return union.select(
+            union.channel.as_('id'),
+            union.company, union.channel,
+            Sum(union.leads).as_('leads'),
+            Sum(union.won).as_('won'),
+            Sum(union.decided).as_('decided'),
+            Sum(union.revenue).as_('revenue'),
+            Count(union.party, distinct=True).as_('customers'),
+            Sum(union.expense).as_('expense'),
+            group_by=[union.company, union.channel])
+
+    @classmethod
+    def _readable_opportunities(cls):
+        """Return the query of the opportunities the record rules let the
+        user read, without the model access: the Sales Ops Administrator
+        reads the report but not the opportunities
+
+        The analysis context names the salesperson analysed "employee", the
+        key Tryton reads as the user's current employee, on which the rules
+        of own and team records depend: the rules are applied with the
+        user's own employee."""
+        pool = Pool()
+        Rule = pool.get('ir.rule')
+        User = pool.get('res.user')
+        transaction = Transaction()
+        with transaction.reset_context():
+            employee = User(transaction.user).employee
+        with transaction.set_context(
+                employee=employee.id if employee else None):
+            return Rule.query_get('sale.opportunity')
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        result = super().read(ids, fields_names)
+        for row in result:
+            for name in ['revenue', 'expense']:
+                if name in row:
+                    row[name] = _decimal(row[name]).quantize(_CENT)
+            for name in ['leads', 'won', 'decided', 'customers']:
+                if row.get(name) is not None:
+                    row[name] = int(row[name])
+        return result
+
+    @classmethod
+    def get_rate(cls, records, name):
+        base = {'conversion_rate': 'leads', 'win_rate': 'decided'}[name]
+        return {r.id: r.won / getattr(r, base) if getattr(r, base) else None
+            for r in records}
+
+    def get_cost_per_customer(self, name):
+        if self.customers:
+            return (_decimal(self.expense) / self.customers).quantize(_CENT)
+
+    def get_return_ratio(self, name):
+        expense = _decimal(self.expense)
+        if expense:
+            return float(_decimal(self.revenue) / expense)
