@@ -15,6 +15,7 @@ from trytond.modules.company.tests import (
 from trytond.pool import Pool
 from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
+from trytond.tools.chart import sparkline
 from trytond.transaction import Transaction
 
 from sales_ops_policy.tests.tools import acting_as
@@ -296,9 +297,13 @@ class AnalysisTestCase(test_tryton._DBTestCase):
                     Decimal(3400), Decimal(1000), Decimal(2400), 2.4,
                     Decimal(2000), Decimal(1400), 0.7),
                 })
-        # the totals' sparkline follows the months of the range
+        # the totals' sparkline follows the months, 0 for those between
         Employee = pool.get('sale.analysis.achievement.employee')
-        self.assertTrue(Employee(self.employees['alice'].id).revenue_trend)
+        alice = Employee(self.employees['alice'].id)
+        self.assertEqual(alice.revenue_trend,
+            sparkline([2000, 1000] + [0] * 9 + [1000, 3400]))
+        self.assertEqual(alice.gross_profit_trend,
+            sparkline([800, 500] + [0] * 9 + [400, 1400]))
 
     @with_orders
     def test_time_series_partial_period(self):
