@@ -102,6 +102,7 @@ class Context(ModelView):
         help="Only the orders of the customers now in the tier.")
     product_category = fields.Many2One(
         'product.category', "Product Category",
+        context={'company': Eval('company', -1)}, depends={'company'},
         help="Only the lines of products in the category or below it.")
 
     @classmethod
