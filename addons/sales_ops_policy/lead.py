@@ -26,7 +26,7 @@ from trytond.wizard import StateTransition, Wizard
 from .collection import _decimal
 from .exceptions import (
     LeadChannelError, LeadInputError, LeadScoringConfigurationError)
-from .model import search_any
+from .model import readable_query, search_any
 
 # Factors of the customer size and of the industry fit, between 0 and 1
 SIZE_FACTORS = {'large': 1.0, 'medium': 0.6, 'small': 0.3}
@@ -580,16 +580,17 @@ class ChannelEffectiveness(ModelSQL, ModelView):
         company = context.get('company') or -1
         from_date = context.get('from_date') or dt.date.min
         to_date = context.get('to_date') or dt.date.max
-        team, employee = context.get('team'), context.get('employee')
-        readable = cls._readable_opportunities()
+        team, employee = context.get('team'), context.get('salesperson')
+        readable = readable_query('sale.opportunity')
 
         opportunity = Opportunity.__table__()
         member = Member.__table__()
         where = ((opportunity.company == company)
             & (opportunity.channel != Null)
             & (opportunity.start_date >= from_date)
-            & (opportunity.start_date <= to_date)
-            & opportunity.id.in_(readable))
+            & (opportunity.start_date <= to_date))
+        if readable is not None:
+            where &= opportunity.id.in_(readable)
         if employee:
             where &= opportunity.employee == employee
         if team:
@@ -610,7 +611,9 @@ class ChannelEffectiveness(ModelSQL, ModelView):
             where=where)
 
         def filtered(query):
-            where = (query.channel != Null) & query.opportunity.in_(readable)
+            where = query.channel != Null
+            if readable is not None:
+                where &= query.opportunity.in_(readable)
             if employee:
                 where &= query.employee == employee
             if team:
@@ -649,26 +652,6 @@ class ChannelEffectiveness(ModelSQL, ModelView):
             Count(union.party, distinct=True).as_('customers'),
             Sum(union.expense).as_('expense'),
             group_by=[union.company, union.channel])
-
-    @classmethod
-    def _readable_opportunities(cls):
-        """Return the query of the opportunities the record rules let the
-        user read, without the model access: the Sales Ops Administrator
-        reads the report but not the opportunities
-
-        The analysis context names the salesperson analysed "employee", the
-        key Tryton reads as the user's current employee, on which the rules
-        of own and team records depend: the rules are applied with the
-        user's own employee."""
-        pool = Pool()
-        Rule = pool.get('ir.rule')
-        User = pool.get('res.user')
-        transaction = Transaction()
-        with transaction.reset_context():
-            employee = User(transaction.user).employee
-        with transaction.set_context(
-                employee=employee.id if employee else None):
-            return Rule.query_get('sale.opportunity')
 
     @classmethod
     def read(cls, ids, fields_names):

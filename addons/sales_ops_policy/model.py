@@ -16,7 +16,7 @@ from trytond.pyson import Eval, If
 from trytond.sendmail import SMTPDataManager, send_message_transactional
 from trytond.tools import grouped_slice
 from trytond.tools.email_ import has_rcpt
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,22 @@ class ValidityMixin:
             ('start_date', '>', date),
             ('end_date', '<', date),
             ]
+
+
+def readable_query(model_name):
+    """The query of the records of model_name the record rules let the user
+    read (own, team, all: P2), None when no rule restricts them
+
+    The access to the model is not checked: the analyses are read by groups
+    that do not read the records they add up (finance, administrators)."""
+    pool = Pool()
+    Rule = pool.get('ir.rule')
+    Model = pool.get(model_name)
+    domain = Rule.domain_get(model_name, mode='read')
+    if not domain:
+        return None
+    with without_check_access():
+        return Model.search(domain, order=[], query=True)
 
 
 def search_any(clause, *names):

@@ -385,9 +385,7 @@ class MarketShareTestCase(ExpenseMixin, test_tryton._DBTestCase):
         context filled as the client does from the analysis context"""
         pool = Pool()
         Effectiveness = pool.get('sale.lead.channel.effectiveness')
-        # the context form sets the salesperson analysed in the key of the
-        # user's current employee
-        context = {'team': None, 'employee': None, **context}
+        context = {'team': None, 'salesperson': None, **context}
         with self.as_user(login), Transaction().set_context(
                 company=self.company.id, **JUNE, **context):
             rows = Effectiveness.search([])
@@ -432,7 +430,8 @@ class MarketShareTestCase(ExpenseMixin, test_tryton._DBTestCase):
                 })
         # the manager narrows to Paula: her leads, wins and claims
         self.assertEqual(
-            self.effectiveness('mary', employee=self.employees['paula'].id), {
+            self.effectiveness(
+                'mary', salesperson=self.employees['paula'].id), {
                 fair: (1, 1, 1, 1.0, 1.0, Decimal('3000.00'), 1,
                     Decimal('100.00'), Decimal('100.00'), 30.0),
                 website: department[website],
@@ -443,7 +442,7 @@ class MarketShareTestCase(ExpenseMixin, test_tryton._DBTestCase):
 
         # the report exports as it shows
         with self.as_user('alice'), Transaction().set_context(
-                company=self.company.id, employee=None, **JUNE):
+                company=self.company.id, salesperson=None, **JUNE):
             rows = Effectiveness.search([])
             self.assertEqual(Effectiveness.export_data(rows, [
                         'channel/rec_name', 'leads', 'won', 'revenue',

@@ -1,0 +1,494 @@
+# This file is part of Sales Ops.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The sales analyses (P5.2.1) on a small fixed set of orders whose figures
+are worked out by hand: achievement per salesperson, team, product
+category, channel and customer tier, the time series' changes, the purchase
+behaviour, the export and who sees which figures."""
+import datetime as dt
+import functools
+from decimal import Decimal
+from unittest.mock import patch
+
+from trytond.model.exceptions import AccessError
+from trytond.modules.company.tests import (
+    create_company, create_employee, set_company)
+from trytond.pool import Pool
+from trytond.tests import test_tryton
+from trytond.tests.test_tryton import with_transaction
+from trytond.tools.chart import sparkline
+from trytond.transaction import Transaction
+
+from sales_ops_policy.tests.tools import acting_as
+
+TODAY = dt.date(2026, 6, 30)
+# what the analysis context gives
+CONTEXT = {
+    'from_date': dt.date(2025, 1, 1),
+    'to_date': dt.date(2026, 6, 30),
+    'period': 'month',
+    }
+# date, salesperson, customer, channel, lines (product, quantity, price),
+# state; the figures of each confirmed order are in the comments
+ORDERS = [
+    # 2000, volume 2, profit 2000 − 2 × 600 = 800
+    (dt.date(2025, 5, 10), 'alice', 0, 'online', [('pump', 2, 1000)],
+        'done'),
+    # 1000, volume 5, profit 1000 − 5 × 100 = 500
+    (dt.date(2025, 6, 15), 'alice', 0, None, [('service', 5, 200)],
+        'done'),
+    # 1000, volume 1, profit 400
+    (dt.date(2026, 4, 20), 'alice', 0, 'online', [('pump', 1, 1000)],
+        'processing'),
+    # 3000 + 400 = 3400, volume 5, profit 3400 − 1800 − 200 = 1400
+    (dt.date(2026, 5, 3), 'alice', 1, 'trade_show',
+        [('pump', 3, 1000), ('service', 2, 200)], 'confirmed'),
+    # 1500, volume 10, profit 1500 − 1000 = 500
+    (dt.date(2026, 5, 25), 'bob', 1, None, [('service', 10, 150)],
+        'processing'),
+    # 900, volume 1, profit 300
+    (dt.date(2026, 6, 2), 'bob', 2, 'trade_show', [('pump', 1, 900)],
+        'confirmed'),
+    # 1000, volume 1, profit 400: Oscar is in no team
+    (dt.date(2026, 5, 12), 'oscar', 2, None, [('pump', 1, 1000)],
+        'confirmed'),
+    # not counted: a quotation, a cancelled order, an order of 2024
+    (dt.date(2026, 5, 15), 'alice', 0, None, [('pump', 5, 1000)],
+        'quotation'),
+    (dt.date(2026, 5, 16), 'bob', 1, None, [('pump', 5, 1000)],
+        'cancelled'),
+    (dt.date(2024, 12, 31), 'alice', 0, None, [('pump', 5, 1000)],
+        'done'),
+    ]
+
+
+def with_orders(func):
+    "Run func in a transaction on TODAY with the company and orders built"
+    @with_transaction()
+    @functools.wraps(func)
+    def wrapper(self):
+        Date = Pool().get('ir.date')
+        with patch.object(Date, 'today', return_value=TODAY):
+            self.company = create_company()
+            with set_company(self.company):
+                self.build()
+                with Transaction().set_context(CONTEXT):
+                    return func(self)
+    return wrapper
+
+
+class AnalysisTestCase(test_tryton._DBTestCase):
+    "Test the sales analyses"
+
+    module = 'sales_ops_policy'
+
+    def build(self):
+        """Alice (since 2025) and Bob (since June 2026) in Sam's team East,
+        Oscar in no team; a pump costing 600 and a service costing 100 in
+        two categories; customers C0 (key tier), C1 (ordinary) and C2 (no
+        tier); the ORDERS"""
+        pool = Pool()
+        Category = pool.get('product.category')
+        Channel = pool.get('sale.lead.channel')
+        Opportunity = pool.get('sale.opportunity')
+        Party = pool.get('party.party')
+        Sale = pool.get('sale.sale')
+        Team = pool.get('sale.team')
+        Template = pool.get('product.template')
+        Tier = pool.get('sale.customer.tier')
+        Uom = pool.get('product.uom')
+
+        self.employees = {n: create_employee(self.company, n.title())
+            for n in ['sam', 'alice', 'bob', 'oscar']}
+        self.team, = Team.create([{
+                    'name': "East", 'company': self.company.id,
+                    'start_date': dt.date(2024, 1, 1),
+                    'supervisors': [('add', [self.employees['sam'].id])],
+                    'members': [('create', [{
+                                    'employee': self.employees[n].id,
+                                    'start_date': start,
+                                    } for n, start in [
+                                    ('alice', dt.date(2025, 1, 1)),
+                                    ('bob', dt.date(2026, 6, 1))]])],
+                    }])
+        unit, = Uom.search([('name', '=', "Unit")])
+        self.categories = {}
+        self.products = {}
+        for name, category, cost in [
+                ('pump', "Pumps", 600), ('service', "Services", 100)]:
+            self.categories[name], = Category.create([{'name': category}])
+            template, = Template.create([{
+                        'name': name.title(), 'type': 'service',
+                        'default_uom': unit.id, 'salable': True,
+                        'sale_uom': unit.id, 'list_price': Decimal(1000),
+                        'categories': [('add', [self.categories[name].id])],
+                        'products': [('create', [{}])],
+                        }])
+            product, = template.products
+            product.cost_price = Decimal(cost)
+            product.save()
+            self.products[name] = product
+        self.tiers = {t.code: t for t in Tier.search([])}
+        self.customers = Party.create([{
+                    'name': f"C{i}", 'addresses': [('create', [{}])],
+                    } for i in range(3)])
+        Party.write(self.customers[:1], {'customer_tier': self.tiers['KEY']},
+            self.customers[1:2], {'customer_tier': self.tiers['ORD']})
+        self.channels = {c.code: c for c in Channel.search([])}
+
+        sales = {}
+        for date, employee, customer, channel, lines, state in ORDERS:
+            origin = None
+            if channel:
+                opportunity, = Opportunity.create([{
+                            'party': self.customers[customer].id,
+                            'company': self.company.id,
+                            'employee': self.employees[employee].id,
+                            'channel': self.channels[channel].id,
+                            'start_date': date,
+                            }])
+                origin = str(opportunity)
+            sale, = Sale.create([{
+                        'company': self.company.id,
+                        'party': self.customers[customer].id,
+                        'employee': self.employees[employee].id,
+                        'sale_date': date,
+                        'origin': origin,
+                        'lines': [('create', [{
+                                        'product': self.products[p].id,
+                                        'quantity': quantity,
+                                        'unit': unit.id,
+                                        'unit_price': Decimal(price),
+                                        } for p, quantity, price in lines])],
+                        }])
+            sales.setdefault(state, []).append(sale.id)
+        # the workflow of the orders is not what is tested here
+        sale = Sale.__table__()
+        cursor = Transaction().connection.cursor()
+        for state, ids in sales.items():
+            cursor.execute(*sale.update(
+                    [sale.state], [state], where=sale.id.in_(ids)))
+
+    def user(self, login, group):
+        "A new user of login in group"
+        pool = Pool()
+        Group = pool.get('res.group')
+        User = pool.get('res.user')
+        group, = Group.search([('name', '=', group)])
+        employee = self.employees.get(login)
+        user, = User.create([{
+                    'login': login, 'name': login.title(),
+                    'groups': [('add', [group.id])],
+                    'companies': [('add', [self.company.id])],
+                    'company': self.company.id,
+                    'employees': [('add', [employee.id])] if employee else [],
+                    'employee': employee.id if employee else None,
+                    }])
+        return user
+
+    def as_user(self, login, group):
+        """Act as a new user of login in group with the access checked and
+        the analysis context"""
+        stack = acting_as(self.user(login, group))
+        stack.enter_context(Transaction().set_context(CONTEXT))
+        return stack
+
+    def figures(self, model, key, names=(
+                'revenue', 'quantity', 'gross_profit', 'number')):
+        """{key record name: (figures of names)} of the rows of the analysis
+        model"""
+        Model = Pool().get(model)
+        rows = Model.search([])
+        return {getattr(r, key).rec_name: tuple(
+                getattr(r, n) for n in names) for r in rows}
+
+    @with_orders
+    def test_achievement_employee(self):
+        "Revenue, volume, gross profit and orders per salesperson"
+        self.assertEqual(
+            self.figures('sale.analysis.achievement.employee', 'employee'), {
+                'Alice': (Decimal(7400), 13, Decimal(3100), 4),
+                'Bob': (Decimal(2400), 11, Decimal(800), 2),
+                'Oscar': (Decimal(1000), 1, Decimal(400), 1),
+                })
+        Employee = Pool().get('sale.analysis.achievement.employee')
+        alice = Employee(self.employees['alice'].id)
+        self.assertAlmostEqual(alice.margin, 3100 / 7400)
+
+    @with_orders
+    def test_achievement_team(self):
+        """A team counts the orders of its members on the order date: Bob's
+        May order before he joined is left out"""
+        self.assertEqual(
+            self.figures('sale.analysis.achievement.team', 'team'), {
+                # Alice's 7400 and Bob's June order of 900
+                'East': (Decimal(8300), 14, Decimal(3400), 5),
+                })
+
+    @with_orders
+    def test_achievement_category_channel_tier(self):
+        "The figures per product category, channel and customer tier"
+        self.assertEqual(
+            self.figures('sale.analysis.achievement.category', 'category'), {
+                # 2000 + 1000 + 3000 + 900 + 1000; 8 × (… − 600)
+                'Pumps': (Decimal(7900), 8, Decimal(3100), 5),
+                # 1000 + 400 + 1500; 17 × (… − 100)
+                'Services': (Decimal(2900), 17, Decimal(1200), 3),
+                })
+        self.assertEqual(
+            self.figures('sale.analysis.achievement.channel', 'channel'), {
+                'Online Marketing': (Decimal(3000), 3, Decimal(1200), 2),
+                'Trade Show': (Decimal(4300), 6, Decimal(1700), 2),
+                })
+        self.assertEqual(
+            self.figures('sale.analysis.achievement.tier', 'tier'), {
+                'Key': (Decimal(4000), 8, Decimal(1700), 3),
+                'Ordinary': (Decimal(4900), 15, Decimal(1900), 2),
+                })
+
+    @with_orders
+    def test_filters(self):
+        "The context narrows to a channel, a tier, a category or a team"
+        model = 'sale.analysis.achievement.employee'
+        with Transaction().set_context(
+                channel=self.channels['trade_show'].id):
+            self.assertEqual(self.figures(model, 'employee'), {
+                    'Alice': (Decimal(3400), 5, Decimal(1400), 1),
+                    'Bob': (Decimal(900), 1, Decimal(300), 1),
+                    })
+        with Transaction().set_context(
+                customer_tier=self.tiers['ORD'].id,
+                product_category=self.categories['service'].id):
+            self.assertEqual(self.figures(model, 'employee'), {
+                    'Alice': (Decimal(400), 2, Decimal(200), 1),
+                    'Bob': (Decimal(1500), 10, Decimal(500), 1),
+                    })
+        with Transaction().set_context(team=self.team.id):
+            self.assertEqual(self.figures(model, 'employee'), {
+                    'Alice': (Decimal(7400), 13, Decimal(3100), 4),
+                    'Bob': (Decimal(900), 1, Decimal(300), 1),
+                    })
+
+    @with_orders
+    def test_time_series(self):
+        """Each month's revenue with its change on the month before and on
+        the same month last year"""
+        pool = Pool()
+        Timeseries = pool.get(
+            'sale.analysis.achievement.employee.time_series')
+        rows = Timeseries.search([
+                ('employee', '=', self.employees['alice'].id)])
+        names = ['revenue', 'revenue_previous', 'revenue_change',
+            'revenue_change_rate', 'revenue_last_year',
+            'revenue_year_change', 'revenue_year_change_rate']
+        self.assertEqual({r.date: tuple(getattr(r, n) for n in names)
+                for r in rows}, {
+                dt.date(2025, 5, 1): (
+                    Decimal(2000), 0, Decimal(2000), None, 0, Decimal(2000),
+                    None),
+                # 1000 on May's 2000: −50 %
+                dt.date(2025, 6, 1): (
+                    Decimal(1000), Decimal(2000), Decimal(-1000), -0.5, 0,
+                    Decimal(1000), None),
+                dt.date(2026, 4, 1): (
+                    Decimal(1000), 0, Decimal(1000), None, 0, Decimal(1000),
+                    None),
+                # 3400 on April's 1000: +240 %; on May 2025's 2000: +70 %
+                dt.date(2026, 5, 1): (
+                    Decimal(3400), Decimal(1000), Decimal(2400), 2.4,
+                    Decimal(2000), Decimal(1400), 0.7),
+                })
+        # the totals' sparkline follows the months, 0 for those between
+        Employee = pool.get('sale.analysis.achievement.employee')
+        alice = Employee(self.employees['alice'].id)
+        self.assertEqual(alice.revenue_trend,
+            sparkline([2000, 1000] + [0] * 9 + [1000, 3400]))
+        self.assertEqual(alice.gross_profit_trend,
+            sparkline([800, 500] + [0] * 9 + [400, 1400]))
+
+    @with_orders
+    def test_time_series_partial_period(self):
+        """A range ending inside a month compares it with the same days of
+        the month before; per year, the change is the growth rate"""
+        pool = Pool()
+        Employee = pool.get('sale.analysis.achievement.employee.time_series')
+        Timeseries = pool.get('sale.analysis.achievement.team.time_series')
+        with Transaction().set_context(
+                from_date=dt.date(2026, 5, 1), to_date=dt.date(2026, 6, 10)):
+            rows = Employee.search([
+                    ('employee', '=', self.employees['bob'].id),
+                    ], order=[('date', 'ASC')])
+            self.assertEqual(
+                [(r.date, r.revenue, r.revenue_previous) for r in rows], [
+                    (dt.date(2026, 5, 1), Decimal(1500), Decimal(0)),
+                    # his 900 of 2 June against 1 to 10 May: his 1500 of
+                    # 25 May is left out
+                    (dt.date(2026, 6, 1), Decimal(900), Decimal(0)),
+                    ])
+        with Transaction().set_context(period='year'):
+            rows = Timeseries.search([], order=[('date', 'ASC')])
+            self.assertEqual(
+                [(r.date, r.revenue, r.revenue_year_change) for r in rows], [
+                    (dt.date(2025, 1, 1), Decimal(3000), Decimal(3000)),
+                    (dt.date(2026, 1, 1), Decimal(5300), Decimal(2300)),
+                    ])
+            # 5300 on 3000: +76.7 %
+            self.assertIsNone(rows[0].revenue_year_change_rate)
+            self.assertAlmostEqual(rows[1].revenue_year_change_rate, 23 / 30)
+
+    @with_orders
+    def test_purchase_behaviour(self):
+        """Orders, frequency, average order value, days since the last
+        order and categories bought per customer; the product mix"""
+        pool = Pool()
+        Customer = pool.get('sale.analysis.customer')
+        Mix = pool.get('sale.analysis.customer.category')
+        rows = {r.customer.name: r for r in Customer.search([])}
+        self.assertEqual(
+            {n: (
+                    r.number, r.revenue, r.average_order_value, r.first_date,
+                    r.last_date, r.days_since_last, r.categories)
+                for n, r in rows.items()}, {
+                'C0': (3, Decimal(4000), Decimal('1333.33'),
+                    dt.date(2025, 5, 10), dt.date(2026, 4, 20), 71, 2),
+                'C1': (2, Decimal(4900), Decimal(2450),
+                    dt.date(2026, 5, 3), dt.date(2026, 5, 25), 36, 2),
+                'C2': (2, Decimal(1900), Decimal(950),
+                    dt.date(2026, 5, 12), dt.date(2026, 6, 2), 28, 1),
+                })
+        # 345 days from the first order to the last, in two intervals
+        self.assertAlmostEqual(rows['C0'].order_interval, 172.5)
+        self.assertAlmostEqual(rows['C1'].order_interval, 22)
+        # 3 orders in the 546 days of the range, 17.94 months
+        self.assertAlmostEqual(rows['C0'].frequency, 3 / (546 / 30.4375))
+
+        mix = {(r.customer.name, r.category.name): (r.revenue, r.share)
+            for r in Mix.search([])}
+        self.assertEqual(mix.keys(), {
+                ('C0', 'Pumps'), ('C0', 'Services'), ('C1', 'Pumps'),
+                ('C1', 'Services'), ('C2', 'Pumps')})
+        revenue, share = mix['C1', 'Services']
+        # 400 + 1500 of C1's 4900
+        self.assertEqual(revenue, Decimal(1900))
+        self.assertAlmostEqual(share, 1900 / 4900)
+        self.assertAlmostEqual(mix['C2', 'Pumps'][1], 1)
+
+    @with_orders
+    def test_distributions(self):
+        "The customers counted per days since the last order and order value"
+        pool = Pool()
+        Recency = pool.get('sale.analysis.customer.recency')
+        OrderValue = pool.get('sale.analysis.customer.order_value')
+        self.assertEqual(
+            {r.bucket: (r.customers, r.revenue) for r in Recency.search([])},
+            {'0-30': (1, Decimal(1900)), '31-90': (2, Decimal(8900))})
+        self.assertEqual(
+            {r.bucket: r.customers for r in OrderValue.search([])},
+            {'0-1k': 1, '1k-5k': 2})
+
+    @with_orders
+    def test_export(self):
+        "Each analysis exports through Tryton's export"
+        pool = Pool()
+        Employee = pool.get('sale.analysis.achievement.employee')
+        Timeseries = pool.get(
+            'sale.analysis.achievement.employee.time_series')
+        Customer = pool.get('sale.analysis.customer')
+        rows = Employee.search([], order=[('revenue', 'DESC')])
+        self.assertEqual(
+            Employee.export_data(rows, [
+                    'employee/rec_name', 'revenue', 'quantity',
+                    'gross_profit', 'number']), [
+                ['Alice', Decimal(7400), 13, Decimal(3100), 4],
+                ['Bob', Decimal(2400), 11, Decimal(800), 2],
+                ['Oscar', Decimal(1000), 1, Decimal(400), 1],
+                ])
+        rows = Timeseries.search([
+                ('employee', '=', self.employees['alice'].id),
+                ('date', '=', dt.date(2026, 5, 1)),
+                ])
+        self.assertEqual(
+            Timeseries.export_data(rows, [
+                    'date', 'revenue', 'revenue_change_rate',
+                    'revenue_year_change_rate']),
+            [[dt.date(2026, 5, 1), Decimal(3400), 2.4, 0.7]])
+        rows = Customer.search([('customer.name', '=', 'C1')])
+        self.assertEqual(
+            Customer.export_data(rows, [
+                    'customer/name', 'number', 'average_order_value',
+                    'days_since_last']),
+            [['C1', 2, Decimal(2450), 36]])
+        for name in [
+                'sale.analysis.achievement.team',
+                'sale.analysis.achievement.category',
+                'sale.analysis.achievement.channel',
+                'sale.analysis.achievement.tier',
+                'sale.analysis.customer.category',
+                'sale.analysis.customer.recency',
+                'sale.analysis.customer.order_value']:
+            Model = pool.get(name)
+            with self.subTest(model=name):
+                rows = Model.search([])
+                self.assertTrue(rows)
+                self.assertEqual(
+                    len(Model.export_data(rows, ['rec_name', 'revenue'])),
+                    len(rows))
+
+    @with_orders
+    def test_salesperson_sees_own(self):
+        "A salesperson's analyses add up their own orders only"
+        pool = Pool()
+        Employee = pool.get('sale.analysis.achievement.employee')
+        Category = pool.get('sale.analysis.achievement.category')
+        Customer = pool.get('sale.analysis.customer')
+        Team = pool.get('sale.analysis.achievement.team')
+        with self.as_user('alice', "Salesperson"):
+            self.assertEqual(
+                self.figures(Employee.__name__, 'employee', ['revenue']),
+                {'Alice': (Decimal(7400),)})
+            # Bob's and Oscar's services and pumps are not in the totals
+            self.assertEqual(
+                self.figures(Category.__name__, 'category', ['revenue']),
+                {'Pumps': (Decimal(6000),), 'Services': (Decimal(1400),)})
+            self.assertEqual(
+                self.figures(Customer.__name__, 'customer',
+                    ['revenue', 'number']), {
+                    'C0': (Decimal(4000), 3), 'C1': (Decimal(3400), 1)})
+            # the team figures are the supervisor's
+            with self.assertRaises(AccessError):
+                Team.search([])
+
+    @with_orders
+    def test_supervisor_sees_team(self):
+        "A supervisor's analyses add up the orders of the team, not Oscar's"
+        pool = Pool()
+        Employee = pool.get('sale.analysis.achievement.employee')
+        Team = pool.get('sale.analysis.achievement.team')
+        Timeseries = pool.get('sale.analysis.achievement.team.time_series')
+        with self.as_user('sam', "Sales Supervisor"):
+            self.assertEqual(
+                self.figures(Employee.__name__, 'employee', ['revenue']), {
+                    'Alice': (Decimal(7400),), 'Bob': (Decimal(2400),)})
+            self.assertEqual(
+                self.figures(Team.__name__, 'team', ['revenue']),
+                {'East': (Decimal(8300),)})
+            may, = Timeseries.search([('date', '=', dt.date(2026, 5, 1))])
+            self.assertEqual(may.revenue, Decimal(3400))
+
+    @with_orders
+    def test_finance_sees_all(self):
+        """Finance and the administrators read every figure; a user of no
+        analysis group none"""
+        pool = Pool()
+        Employee = pool.get('sale.analysis.achievement.employee')
+        Team = pool.get('sale.analysis.achievement.team')
+        for login, group in [
+                ('fred', "Finance"), ('olga', "Sales Ops Administrator")]:
+            with self.subTest(group=group), self.as_user(login, group):
+                self.assertEqual(
+                    sum(r.revenue for r in Employee.search([])),
+                    Decimal(10800))
+                self.assertEqual(
+                    [r.revenue for r in Team.search([])], [Decimal(8300)])
+        with self.as_user('lena', "Legal Reviewer"):
+            with self.assertRaises(AccessError):
+                Employee.search([])
