@@ -24,7 +24,8 @@ MODULES = ['sales_ops_policy', 'sales_ops_training', 'sales_ops_incentive']
 PARTS = [
     'demo_market', 'demo_lead', 'demo_followup', 'demo_negotiation',
     'demo_contract', 'demo_release', 'demo_collection', 'demo_customer',
-    'demo_expense', 'demo_training', 'demo_incentive']
+    'demo_expense', 'demo_training', 'demo_incentive',
+    'demo_analysis']
 PASSWORD = 'SalesOps#2026'
 # Tryton's own groups a role needs besides ours
 EXTRA_GROUPS = {
@@ -69,6 +70,19 @@ CITIES = [
     ("Beijing", 'N'), ("Tianjin", 'N'), ("Jinan", 'N'), ("Shenyang", 'N'),
     ("Guangzhou", 'S'), ("Shenzhen", 'S'), ("Xiamen", 'S'), ("Foshan", 'S'),
     ]
+# the provinces and municipalities of the cities (ISO 3166-2:CN), the
+# regions of the market sizes
+PROVINCES = {
+    'CN-SH': ("Shanghai", 'municipality', ["Shanghai"]),
+    'CN-ZJ': ("Zhejiang", 'province', ["Hangzhou"]),
+    'CN-JS': ("Jiangsu", 'province', ["Nanjing", "Suzhou"]),
+    'CN-BJ': ("Beijing", 'municipality', ["Beijing"]),
+    'CN-TJ': ("Tianjin", 'municipality', ["Tianjin"]),
+    'CN-SD': ("Shandong", 'province', ["Jinan"]),
+    'CN-LN': ("Liaoning", 'province', ["Shenyang"]),
+    'CN-GD': ("Guangdong", 'province', ["Guangzhou", "Shenzhen", "Foshan"]),
+    'CN-FJ': ("Fujian", 'province', ["Xiamen"]),
+    }
 NAME_PARTS = [
     "Everbright", "Golden Bridge", "Harmony", "Great Wall", "Pearl River",
     "Red Maple", "Silver Lake", "Blue Ocean", "Summit", "Orient",
@@ -211,9 +225,12 @@ def load(today=None):
     currency = Currency(name="Chinese Yuan", code='CNY', symbol='¥')
     currency.rates.new(date=dt.date(today.year, 1, 1), rate=Decimal(1))
     currency.save()
+    china, subdivision_of = _country()
     company_party = Party(name=COMPANY)
     company_party.addresses[0].street = "88 Century Avenue"
     company_party.addresses[0].city = "Shanghai"
+    company_party.addresses[0].country = china
+    company_party.addresses[0].subdivision = subdivision_of["Shanghai"]
     company_party.save()
     create_company(party=company_party, currency=currency)
     company = get_company()
@@ -330,6 +347,8 @@ def load(today=None):
         address = party.addresses[0]
         address.street = f"{rng.randint(1, 999)} {rng.choice(STREETS)} Road"
         address.city = city
+        address.country = china
+        address.subdivision = subdivision_of[city]
         address.postal_code = f"{rng.randint(100000, 999999)}"
         contact = rng.choice(CONTACTS)
         slug = name.lower().replace(' ', '')
@@ -405,6 +424,19 @@ def load(today=None):
         item.state = 'done'
     Item.save(items)
     del config
+
+
+def _country():
+    "China with the provinces of the demo; {city: subdivision}"
+    from proteus import Model
+    Country = Model.get('country.country')
+    china = Country(name="China", code='CN', code3='CHN', code_numeric='156')
+    for code, (name, type_, _) in PROVINCES.items():
+        china.subdivisions.new(name=name, code=code, type=type_)
+    china.save()
+    by_code = {s.code: s for s in china.subdivisions}
+    return china, {city: by_code[code]
+        for code, (_, _, cities) in PROVINCES.items() for city in cities}
 
 
 def user_switch(config):

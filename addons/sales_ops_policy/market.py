@@ -264,15 +264,16 @@ class Size(ModelSQL, ModelView):
             "Our Revenue", currency='currency', digits='currency',
             help="The untaxed amount of our confirmed orders of the segment "
             "dated in the period."), 'get_share')
+    # not (1, 4): a size entered in the wrong unit gives a share above 10
     share = fields.Function(fields.Float(
-            "Market Share", digits=(1, 4),
+            "Market Share", digits=(16, 4),
             help="Our revenue ÷ the market size."), 'get_share')
     previous = fields.Function(fields.Many2One(
             'sale.market.size', "Previous Entry",
             help="The entry of the same segment for the period before."),
         'get_share')
     previous_share = fields.Function(fields.Float(
-            "Previous Share", digits=(1, 4)), 'get_share')
+            "Previous Share", digits=(16, 4)), 'get_share')
     share_change = fields.Function(fields.Float(
             "Change (Points)", digits=(16, 2),
             help="The share minus the previous share, in percentage "
@@ -420,7 +421,7 @@ class Size(ModelSQL, ModelView):
             amount, revenue, _ = figures.get(id_, (None, None, None))
             if not amount:
                 return None
-            return float(revenue / amount)
+            return round(float(revenue / amount), 4)
         for size in sizes:
             _, revenue, previous = figures.get(size.id, (None, None, None))
             current = share(size.id)

@@ -5,8 +5,12 @@ on the orders of the policy module's analysis test."""
 import datetime as dt
 from decimal import Decimal
 
+from lxml import etree
+
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests import test_tryton
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from sales_ops_policy.tests import test_analysis as policy
@@ -76,3 +80,24 @@ class AnalysisTargetTestCase(test_tryton._DBTestCase):
         with Transaction().set_context(period='day'):
             rows = Employee.search([('employee', '=', alice.id)])
             self.assertEqual({r.revenue_target for r in rows}, {None})
+
+    @with_transaction()
+    def test_desks_show_scores(self):
+        "Each role's desk shows the scores of the open periods"
+        pool = Pool()
+        ActWindow = pool.get('ir.action.act_window')
+        Scorecard = pool.get('sale.kpi.scorecard')
+        View = pool.get('ir.ui.view')
+        for role in ['salesperson', 'supervisor', 'manager']:
+            with self.subTest(role=role):
+                action = ActWindow.get(
+                    f'sales_ops_policy.act_dashboard_{role}')
+                (view_id, _), = action['views']
+                board = etree.fromstring(View(view_id).view_get()['arch'])
+                self.assertEqual([a.get('name') for a in board.xpath(
+                            '//group[@id="score"]/action')],
+                    ['sales_ops_incentive.act_scorecard_current'])
+        action = ActWindow.get('sales_ops_incentive.act_scorecard_current')
+        self.assertEqual(action['res_model'], 'sale.kpi.scorecard')
+        self.assertEqual(Scorecard.search(
+                PYSONDecoder().decode(action['pyson_domain'])), [])
