@@ -4,11 +4,11 @@
 in four product lines (hydraulics, motion control, automation, services),
 the lines the analyses and the market sizes group by.  The sales manager
 entered the size of the market of the last three quarters for the main
-regions, industries and product lines, each from its source: our share
-grows in most segments, but falls in Guangdong and in the packaging
-industry, where a competitor cut prices.  The orders, invoices,
-opportunities and expenses of the other parts give the achievement,
-purchase behaviour and channel analyses their figures."""
+regions, industries and product lines, each from its source: the markets
+grow by a few percent a quarter, fastest in Guangdong and in the packaging
+industry, where a competitor with lower prices takes the growth.  The
+orders, invoices, opportunities and expenses of the other parts give the
+achievement, purchase behaviour and channel analyses their figures."""
 import datetime as dt
 from decimal import Decimal
 
@@ -24,27 +24,27 @@ PRODUCT_LINES = [
 # the quarters before this one with a market size
 QUARTERS = 3
 # the segments sized: (type, the region's code, the industry or the
-# product line, our share of the first quarter in %, its change per
-# quarter in points, source)
+# product line, our average share in %, the growth of the market per
+# quarter in %, source)
 SEGMENTS = [
-    ('region', 'CN-SH', 11, 0.6, "Shanghai Industrial Automation "
+    ('region', 'CN-SH', 11, 1, "Shanghai Industrial Automation "
         "Association, quarterly survey"),
-    ('region', 'CN-JS', 7.5, 0.4, "Jiangsu Provincial Bureau of "
+    ('region', 'CN-JS', 7.5, 2, "Jiangsu Provincial Bureau of "
         "Statistics, equipment investment"),
-    ('region', 'CN-ZJ', 6, 0.5, "Zhejiang Machinery Industry Federation"),
-    ('region', 'CN-GD', 9, -1.2, "Guangdong Automation Society; a "
+    ('region', 'CN-ZJ', 6, 2, "Zhejiang Machinery Industry Federation"),
+    ('region', 'CN-GD', 9, 9, "Guangdong Automation Society; a "
         "competitor opened a Shenzhen service centre"),
-    ('region', 'CN-BJ', 8, 0.2, "Beijing Municipal Commission of "
+    ('region', 'CN-BJ', 8, 1, "Beijing Municipal Commission of "
         "Economy and Information Technology"),
-    ('industry', "Machinery", 4.5, 0.3, "China Machinery Industry "
+    ('industry', "Machinery", 4.5, 2, "China Machinery Industry "
         "Federation, quarterly report"),
-    ('industry', "Packaging", 6.5, -0.9, "China Packaging Federation; "
+    ('industry', "Packaging", 6.5, 8, "China Packaging Federation; "
         "price cuts of a competitor's packing-line service"),
-    ('industry', "Food Processing", 3.8, 0.4, "China National Food "
+    ('industry', "Food Processing", 3.8, 3, "China National Food "
         "Industry Association"),
-    ('product_line', "Services", 12, 0.7, "MIR Databank, industrial "
+    ('product_line', "Services", 12, 2, "MIR Databank, industrial "
         "services in East, North and South China"),
-    ('product_line', "Hydraulics", 2.5, 0.1, "China Hydraulics "
+    ('product_line', "Hydraulics", 2.5, 1, "China Hydraulics "
         "Pneumatics & Seals Association"),
     ]
 
@@ -93,8 +93,8 @@ def _quarters(today):
 
 
 def _market_sizes(ctx, lines):
-    """The manager enters the market size of each segment and quarter so
-    that our revenue there makes the share of the segment's trend"""
+    """The manager enters the market size of each segment and quarter: the
+    average of our revenue there over the share, grown each quarter"""
     from proteus import Model
     Size = Model.get('sale.market.size')
     Subdivision = Model.get('country.subdivision')
@@ -102,28 +102,34 @@ def _market_sizes(ctx, lines):
     regions = {s.code: s for s in Subdivision.find([])}
     entries = []
     for index, (start, end) in enumerate(_quarters(ctx.today)):
-        for type_, segment, share, change, source in SEGMENTS:
+        for segment in SEGMENTS:
+            type_, name, _, _, source = segment
             entry = Size(segment_type=type_, start_date=start, end_date=end,
                 source=source)
             if type_ == 'region':
-                entry.subdivision = regions[segment]
+                entry.subdivision = regions[name]
             elif type_ == 'industry':
-                entry.industry = segment
+                entry.industry = name
             else:
-                entry.product_category = Category(lines[segment].id)
+                entry.product_category = Category(lines[name].id)
             # sized once our revenue there is known
             entry.amount = Decimal(1)
-            entries.append((entry, share + change * index))
-    Size.save([e for e, _ in entries])
+            entries.append((entry, segment, index))
+    Size.save([e for e, _, _ in entries])
+    revenues = {}
+    for entry, segment, _ in entries:
+        revenues.setdefault(segment, []).append(Size(entry.id).revenue or 0)
     sized, empty = [], []
-    for entry, share in entries:
-        entry = Size(entry.id)
-        if not entry.revenue:
+    for entry, segment, index in entries:
+        _, _, share, growth, _ = segment
+        average = sum(revenues[segment]) / len(revenues[segment])
+        if not average:
             empty.append(entry)
             continue
+        amount = (average * 100 / Decimal(str(share))
+            * (1 + Decimal(growth) / 100) ** (index - 1))
         # rounded as a survey gives it, to ten thousand
-        entry.amount = (entry.revenue * 100 / Decimal(str(share))
-            / 10000).quantize(Decimal(1)) * 10000
+        entry.amount = (amount / 10000).quantize(Decimal(1)) * 10000
         sized.append(entry)
     Size.save(sized)
     if empty:
