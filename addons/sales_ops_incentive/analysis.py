@@ -5,6 +5,7 @@ and the teams per period (P5.2.1)"""
 from sql import Column
 from sql.operators import Or
 
+from trytond import backend
 from trytond.model import fields
 from trytond.model.fields import SQL_OPERATORS
 from trytond.modules.currency.fields import Monetary
@@ -57,7 +58,7 @@ class TargetMixin:
         keys = {getattr(r, cls._key).id for r in records}
         dates = {r.date for r in records}
         of_keys = Or([SQL_OPERATORS['in'](column, list(sub_keys))
-                for sub_keys in grouped_slice(keys)])
+                for sub_keys in grouped_slice(keys, backend.MAX_QUERY_PARAMS)])
         cursor.execute(*target
             .join(period, condition=period.id == target.period)
             .join(kpi, condition=kpi.id == target.kpi)

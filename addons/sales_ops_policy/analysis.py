@@ -274,7 +274,8 @@ class Achievement(Abstract):
         columns = [Column(table, n[:-len('_trend')]) for n in names]
         cursor.execute(*table.select(key, table.date, *columns,
                 where=Or([SQL_OPERATORS['in'](key, list(sub_ids))
-                        for sub_ids in grouped_slice(result[names[0]])]),
+                        for sub_ids in grouped_slice(
+                                result[names[0]], backend.MAX_QUERY_PARAMS)]),
                 order_by=[key, table.date]))
         series = defaultdict(list)
         for key_id, date, *values in cursor:
@@ -373,7 +374,8 @@ class AchievementTimeseries(Achievement, AbstractTimeseries):
                 table = cls.__table__()
             column = Column(table, key)
             where = Or([SQL_OPERATORS['in'](column, list(sub_keys))
-                    for sub_keys in grouped_slice(keys)])
+                    for sub_keys in grouped_slice(
+                        keys, backend.MAX_QUERY_PARAMS)])
             queries.append(table.select(
                     Literal(shift).as_('shift'), column.as_('key'),
                     table.date.as_('date'), table.revenue.as_('revenue'),
@@ -704,7 +706,7 @@ class Customer(CustomerMixin, Achievement, ModelView):
         mix = Mix.__table__()
         cursor = Transaction().connection.cursor()
         result = dict.fromkeys(map(int, customers), 0)
-        for sub_ids in grouped_slice(list(result)):
+        for sub_ids in grouped_slice(list(result), backend.MAX_QUERY_PARAMS):
             cursor.execute(*mix.select(
                     mix.customer, Count(mix.id),
                     where=SQL_OPERATORS['in'](mix.customer, list(sub_ids)),

@@ -390,7 +390,7 @@ class Size(ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         table = cls.__table__()
         other = cls.__table__()
-        for sub_sizes in grouped_slice(sizes):
+        for sub_sizes in grouped_slice(sizes, backend.MAX_QUERY_PARAMS):
             sub_ids = [s.id for s in sub_sizes]
             cursor.execute(*table.join(other,
                     condition=cls._same_segment(table, other)
