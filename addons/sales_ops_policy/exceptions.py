@@ -94,3 +94,7 @@ class ExpenseValidationError(ValidationError):
 
 class MarketSizeValidationError(ValidationError):
     pass
+
+
+class AlertError(UserError):
+    pass

@@ -9,6 +9,7 @@ class Rule(metaclass=PoolMeta):
     # Models whose record rules follow the sales team tree (P2)
     _team_scoped_models = {
         'approval.request',
+        'sale.analysis.alert',
         'sale.collection.plan',
         'sale.collection.rate.employee',
         'sale.complaint',

@@ -9,6 +9,7 @@ import functools
 from decimal import Decimal
 from unittest.mock import patch
 
+from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.modules.company.tests import (
     create_company, create_employee, set_company)
@@ -18,6 +19,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.tools.chart import sparkline
 from trytond.transaction import Transaction
 
+from sales_ops_policy import model as mail_module
 from sales_ops_policy.tests.tools import acting_as
 
 TODAY = dt.date(2026, 6, 30)
@@ -492,3 +494,177 @@ class AnalysisTestCase(test_tryton._DBTestCase):
         with self.as_user('lena', "Legal Reviewer"):
             with self.assertRaises(AccessError):
                 Employee.search([])
+
+    # Problem finding (P5.2.2): found on 1 July, June against May
+    ALERT_DATE = dt.date(2026, 7, 1)
+
+    def alerts(self, kind, key):
+        "{key record name: (before, now, change)} of the open alerts of kind"
+        Alert = Pool().get('sale.analysis.alert')
+        return {getattr(a, key).rec_name: (
+                    round(a.previous, 2), round(a.current, 2),
+                    round(a.change, 2))
+            for a in Alert.search([('kind', '=', kind)]) if getattr(a, key)}
+
+    @with_orders
+    def test_alert_revenue_fall(self):
+        """A salesperson or team whose month's revenue fell by 20 % or more
+        gets one alert naming the cause and the orders behind it, closed
+        with the action taken"""
+        pool = Pool()
+        Alert = pool.get('sale.analysis.alert')
+        Sale = pool.get('sale.sale')
+        alerts = Alert.detect(self.ALERT_DATE)
+        # June against May: Alice 0 against 3400, Bob 900 against 1500,
+        # Oscar 0 against 1000; team East 900 (Bob since June) against
+        # 3400 (Alice)
+        self.assertEqual(self.alerts('revenue', 'employee'), {
+                'Alice': (3400, 0, -100), 'Bob': (1500, 900, -40),
+                'Oscar': (1000, 0, -100)})
+        team_alert, = Alert.search(
+            [('kind', '=', 'revenue'), ('employee', '=', None)])
+        self.assertEqual(team_alert.team, self.team)
+        self.assertEqual(round(team_alert.change, 2), -73.53)
+        bob_alert, = Alert.search([('employee', '=', self.employees['bob'])])
+        self.assertEqual(
+            bob_alert.cause, "Revenue fell 40.0% from 1,500 to 900.")
+        self.assertEqual(bob_alert.team, self.team)
+        self.assertEqual(
+            (bob_alert.period_start, bob_alert.period_end,
+                bob_alert.compared_start, bob_alert.compared_end),
+            (dt.date(2026, 6, 1), dt.date(2026, 6, 30),
+                dt.date(2026, 5, 1), dt.date(2026, 5, 31)))
+        # the cancelled order of May 16 is not behind it
+        self.assertEqual(
+            [(s.sale_date, s.total_amount) for s in bob_alert.orders], [
+                (dt.date(2026, 6, 2), Decimal(900)),
+                (dt.date(2026, 5, 25), Decimal(1500))])
+        # Bob's order of May was before he joined East
+        self.assertEqual(
+            sorted(s.sale_date for s in Sale.browse(team_alert.orders)),
+            [dt.date(2026, 5, 3), dt.date(2026, 6, 2)])
+        self.assertEqual(len(alerts), 4)
+
+        # found again the next day: nothing new
+        self.assertEqual(Alert.detect(self.ALERT_DATE), [])
+        with self.assertRaises(UserError) as cm:
+            Alert.close([bob_alert])
+        self.assertIn("write the action taken", cm.exception.message)
+        self.assertEqual(bob_alert.state, 'open')
+        bob_alert.action = "Visited his two customers with Sam."
+        bob_alert.save()
+        Alert.close([bob_alert])
+        self.assertEqual(bob_alert.state, 'closed')
+        self.assertEqual(bob_alert.closed_by.id, Transaction().user)
+        self.assertTrue(bob_alert.closed_date)
+        # closed, the alert of the same period is not found again
+        self.assertEqual(Alert.detect(self.ALERT_DATE), [])
+
+    @with_orders
+    def test_alert_churn(self):
+        """A customer who ordered every 22 days and not for 37 gets an alert
+        for their owner; a fall of spend under the threshold does not"""
+        pool = Pool()
+        Alert = pool.get('sale.analysis.alert')
+        Configuration = pool.get('sale.configuration')
+        config = Configuration(1)
+        config.alert_churn_days = 30
+        config.save()
+        self.customers[1].owner = self.employees['bob']
+        self.customers[1].save()
+        Alert.detect(self.ALERT_DATE)
+        # C1: May 3 and May 25, then nothing to July 1; C2: May 12 and June
+        # 2 (29 days); C0: one order in the last year
+        self.assertEqual(
+            self.alerts('silence', 'party'), {'C1': (22, 37, 15)})
+        alert, = Alert.search([('kind', '=', 'silence')])
+        self.assertEqual(alert.employee, self.employees['bob'])
+        self.assertEqual(alert.team, self.team)
+        self.assertEqual(alert.cause, "No order for 37 days while the "
+            "customer ordered every 22 days on average.")
+        self.assertEqual(len(alert.orders), 2)
+        # C2 spent 900 in the last 30 days against 1000 the 30 before: -10 %
+        self.assertEqual(self.alerts('spend', 'party'), {})
+        config.alert_spend_fall = 10
+        config.save()
+        Alert.detect(self.ALERT_DATE)
+        self.assertEqual(
+            self.alerts('spend', 'party'), {'C2': (1000, 900, -10)})
+
+    @with_orders
+    def test_alert_conversion_and_share(self):
+        """A channel converting 0 % of June's leads against 100 % of May's,
+        and the pumps' share falling from 10 % to 8 %, are alerts"""
+        pool = Pool()
+        Alert = pool.get('sale.analysis.alert')
+        Opportunity = pool.get('sale.opportunity')
+        Size = pool.get('sale.market.size')
+        may_lead, = Opportunity.search([
+                ('channel', '=', self.channels['trade_show']),
+                ('start_date', '=', dt.date(2026, 5, 3))])
+        opportunity = Opportunity.__table__()
+        Transaction().connection.cursor().execute(*opportunity.update(
+                [opportunity.state], ['won'],
+                where=opportunity.id == may_lead.id))
+        Size.create([{
+                    'company': self.company.id,
+                    'segment_type': 'product_line',
+                    'product_category': self.categories['pump'].id,
+                    'start_date': start, 'end_date': end,
+                    'amount': amount, 'source': "Pump makers' association",
+                    } for start, end, amount in [
+                    (dt.date(2026, 4, 1), dt.date(2026, 4, 30), 10000),
+                    (dt.date(2026, 5, 1), dt.date(2026, 5, 31), 50000)]])
+        Alert.detect(self.ALERT_DATE)
+        self.assertEqual(self.alerts('conversion', 'channel'), {
+                self.channels['trade_show'].rec_name: (100, 0, -100)})
+        conversion, = Alert.search([('kind', '=', 'conversion')])
+        self.assertEqual(len(conversion.opportunities), 2)
+        # pumps: 1000 of 10000 in April, 3000 + 1000 of 50000 in May
+        share, = Alert.search([('kind', '=', 'share')])
+        self.assertEqual(
+            (share.previous, share.current, round(share.change, 2)),
+            (10, 8, -2))
+        self.assertEqual(
+            share.cause, "Market share fell 2.0 points from 10.00% to 8.00%.")
+
+    @with_orders
+    def test_alert_notified_and_read(self):
+        """The owner, the supervisor and the team's managers are e-mailed
+        the new alerts once; a salesperson reads their own, a supervisor
+        the team's"""
+        pool = Pool()
+        Alert = pool.get('sale.analysis.alert')
+        User = pool.get('res.user')
+        users = {login: self.user(login, group) for login, group in [
+                ('bob', "Salesperson"), ('alice', "Salesperson"),
+                ('sam', "Sales Supervisor"), ('oscar', "Salesperson"),
+                ('mona', "Sales Manager")]}
+        for login, user in users.items():
+            user.email = f'{login}@example.com'
+        User.save(users.values())
+        Alert.detect(self.ALERT_DATE)
+        with patch.object(mail_module,
+                    'send_message_transactional') as send_message, \
+                patch.object(mail_module, 'SMTPDataManager'):
+            Alert.notify()
+            self.assertEqual(Alert.notify(), [])
+        sent = {msg['To']: msg.get_body(('html', 'plain')).get_content()
+            for (msg,), _ in send_message.call_args_list}
+        self.assertEqual(sorted(sent), [
+                'Alice <alice@example.com>', 'Bob <bob@example.com>',
+                'Oscar <oscar@example.com>', 'Sam <sam@example.com>'])
+        self.assertIn("Revenue fell 40.0% from 1,500 to 900.",
+            sent['Bob <bob@example.com>'])
+        self.assertNotIn("Alice", sent['Bob <bob@example.com>'])
+        self.assertIn("Alice", sent['Sam <sam@example.com>'])
+        self.assertIn("East", sent['Sam <sam@example.com>'])
+        self.assertTrue(all(a.notified for a in Alert.search([])))
+
+        for login, expected in [
+                ('bob', {'Bob'}), ('sam', {'Alice', 'Bob', None}),
+                ('mona', {'Alice', 'Bob', 'Oscar', None})]:
+            with self.subTest(login=login), acting_as(users[login]):
+                self.assertEqual(
+                    {a.employee.rec_name if a.employee else None
+                        for a in Alert.search([])}, expected)
