@@ -56,6 +56,13 @@ def check_draft(documents, states=frozenset({'draft'})):
                     state=document.state_string))
 
 
+def return_ratio(revenue, expense):
+    "The revenue won for each unit spent (P6.3.3), None without expense"
+    expense = _decimal(expense)
+    if expense:
+        return float(_decimal(revenue) / expense)
+
+
 def _draft_states(mode):
     # a cancelled document may be deleted with its lines
     return {'draft', 'cancelled'} if mode == 'delete' else {'draft'}
@@ -1859,7 +1866,4 @@ class Return(ModelSQL, ModelView):
         return f'{int(self.year):04d}-{int(self.month):02d}'
 
     def get_ratio(self, name):
-        expense = _decimal(self.expense)
-        if not expense:
-            return None
-        return float(_decimal(self.revenue) / expense)
+        return return_ratio(self.revenue, self.expense)

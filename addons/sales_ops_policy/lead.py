@@ -26,6 +26,7 @@ from trytond.wizard import StateTransition, Wizard
 from .collection import _decimal
 from .exceptions import (
     LeadChannelError, LeadInputError, LeadScoringConfigurationError)
+from .expense import return_ratio
 from .model import readable_query, search_any
 
 # Factors of the customer size and of the industry fit, between 0 and 1
@@ -676,6 +677,4 @@ class ChannelEffectiveness(ModelSQL, ModelView):
             return (_decimal(self.expense) / self.customers).quantize(_CENT)
 
     def get_return_ratio(self, name):
-        expense = _decimal(self.expense)
-        if expense:
-            return float(_decimal(self.revenue) / expense)
+        return return_ratio(self.revenue, self.expense)

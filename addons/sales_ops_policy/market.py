@@ -40,6 +40,14 @@ CONFIRMED_STATES = ['confirmed', 'processing', 'done']
 _SHARE_SLICE = max((backend.MAX_QUERY_PARAMS - 100) // 2, 50)
 
 
+def _segment_states(segment_type):
+    "The states of the field of segment_type: shown and required for it only"
+    return {
+        'invisible': Eval('segment_type') != segment_type,
+        'required': Eval('segment_type') == segment_type,
+        }
+
+
 class Party(metaclass=PoolMeta):
     __name__ = 'party.party'
     competitor = fields.Boolean(
@@ -219,26 +227,17 @@ class Size(ModelSQL, ModelView):
         SEGMENT_TYPES, "Segment Type", required=True, sort=False)
     subdivision = fields.Many2One(
         'country.subdivision', "Region", ondelete='RESTRICT',
-        states={
-            'invisible': Eval('segment_type') != 'region',
-            'required': Eval('segment_type') == 'region',
-            },
+        states=_segment_states('region'),
         help="The region, its subdivisions included; an order counts by "
         "the region of its invoice address, else of the customer.")
     industry = fields.Char(
         "Industry",
-        states={
-            'invisible': Eval('segment_type') != 'industry',
-            'required': Eval('segment_type') == 'industry',
-            },
+        states=_segment_states('industry'),
         help="The industry as written on the customers, in upper or lower "
         "case alike.")
     product_category = fields.Many2One(
         'product.category', "Product Line", ondelete='RESTRICT',
-        states={
-            'invisible': Eval('segment_type') != 'product_line',
-            'required': Eval('segment_type') == 'product_line',
-            },
+        states=_segment_states('product_line'),
         context={
             'company': Eval('company', -1),
             },

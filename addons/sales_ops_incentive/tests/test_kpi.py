@@ -4,38 +4,23 @@
 the honours' tie-breaks (P8.2.1) and the objections kept across a
 recompute."""
 import datetime as dt
-import functools
 from decimal import Decimal
-from unittest.mock import patch
 
 from trytond.model.exceptions import AccessError
-from trytond.modules.account.tests import create_chart, get_fiscalyear
-from trytond.modules.account_invoice.tests import set_invoice_sequences
-from trytond.modules.company.tests import (
-    create_company, create_employee, set_company)
+from trytond.modules.company.tests import create_employee
 from trytond.pool import Pool
 from trytond.tests import test_tryton
-from trytond.tests.test_tryton import with_transaction
 
 from sales_ops_incentive.exceptions import KpiError
+from sales_ops_policy.tests import tools
 from sales_ops_policy.tests.tools import acting_as
 
 TODAY = dt.date(2026, 6, 15)
 MAY = (dt.date(2026, 5, 1), dt.date(2026, 5, 31))
 
 
-def with_company(func):
-    "Run func in a transaction on TODAY with the company built"
-    @with_transaction()
-    @functools.wraps(func)
-    def wrapper(self):
-        Date = Pool().get('ir.date')
-        with patch.object(Date, 'today', return_value=TODAY):
-            self.company = create_company()
-            with set_company(self.company):
-                self.build()
-                return func(self)
-    return wrapper
+# run the test on TODAY with the company built
+with_company = tools.with_company(TODAY)
 
 
 class KpiTestCase(test_tryton._DBTestCase):
@@ -52,18 +37,14 @@ class KpiTestCase(test_tryton._DBTestCase):
         Category = pool.get('product.category')
         Journal = pool.get('account.journal')
         Employee = pool.get('company.employee')
-        FiscalYear = pool.get('account.fiscalyear')
         Party = pool.get('party.party')
         Team = pool.get('sale.team')
         Template = pool.get('product.template')
         Uom = pool.get('product.uom')
 
-        create_chart(self.company)
-        for year in [2025, 2026]:
-            fiscalyear = set_invoice_sequences(
-                get_fiscalyear(self.company, today=dt.date(year, 6, 1)))
-            fiscalyear.save()
-            FiscalYear.create_period([fiscalyear])
+        tools.create_accounting(
+            self.company, dt.date(2025, 6, 1), dt.date(2026, 6, 1),
+            invoice_sequences=True)
         self.receivable, self.revenue, expense = [Account.search([
                     (f'type.{kind}', '=', True), ('closed', '!=', True),
                     ], limit=1)[0]

@@ -3,24 +3,22 @@
 """The sales analyses (P5.2.1) on a small fixed set of orders whose figures
 are worked out by hand: achievement per salesperson, team, product
 category, channel and customer tier, the time series' changes, the purchase
-behaviour, the export and who sees which figures."""
+behaviour, the export and who sees which figures; the alerts (P5.2.2) of
+the falls of June against May."""
 import datetime as dt
-import functools
 from decimal import Decimal
 from unittest.mock import patch
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
-from trytond.modules.company.tests import (
-    create_company, create_employee, set_company)
+from trytond.modules.company.tests import create_employee
 from trytond.pool import Pool
 from trytond.tests import test_tryton
-from trytond.tests.test_tryton import with_transaction
 from trytond.tools.chart import sparkline
 from trytond.transaction import Transaction
 
 from sales_ops_policy import model as mail_module
-from sales_ops_policy.tests.tools import acting_as
+from sales_ops_policy.tests.tools import acting_as, with_company
 
 TODAY = dt.date(2026, 6, 30)
 # what the analysis context gives
@@ -63,19 +61,8 @@ ORDERS = [
     ]
 
 
-def with_orders(func):
-    "Run func in a transaction on TODAY with the company and orders built"
-    @with_transaction()
-    @functools.wraps(func)
-    def wrapper(self):
-        Date = Pool().get('ir.date')
-        with patch.object(Date, 'today', return_value=TODAY):
-            self.company = create_company()
-            with set_company(self.company):
-                self.build()
-                with Transaction().set_context(CONTEXT):
-                    return func(self)
-    return wrapper
+# run the test on TODAY with the company and orders built, in CONTEXT
+with_orders = with_company(TODAY, CONTEXT)
 
 
 class AnalysisTestCase(test_tryton._DBTestCase):

@@ -12,7 +12,6 @@ from unittest.mock import patch
 from trytond import backend
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessButtonError, AccessError
-from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.company.tests import (
     create_company, create_employee, set_company)
 from trytond.pool import Pool
@@ -21,7 +20,7 @@ from trytond.tests.test_tryton import (
     DB_NAME, USER, drop_db, with_transaction)
 from trytond.transaction import Transaction, TransactionError
 
-from sales_ops_policy.tests.tools import acting_as
+from sales_ops_policy.tests.tools import acting_as, create_accounting
 
 TODAY = dt.date(2026, 6, 15)
 ROLES = {
@@ -81,6 +80,15 @@ class ExpenseMixin:
 
     module = 'sales_ops_policy'
 
+    def setUp(self):
+        super().setUp()
+        self.users, self.employees = {}, {}
+
+    def today_is(self, today=TODAY):
+        "Fix the day of ir.date for the rest of the test"
+        Date = Pool().get('ir.date')
+        self.enterContext(patch.object(Date, 'today', return_value=today))
+
     def build(self, today=TODAY, budget=Decimal('12000'), post=True):
         """The company, its accounts and fiscal year of today, the travel
         and entertainment categories, the East team (Sam supervises Alice
@@ -88,7 +96,6 @@ class ExpenseMixin:
         approved monthly travel budget of East"""
         pool = Pool()
         Account = pool.get('account.account')
-        FiscalYear = pool.get('account.fiscalyear')
         JournalPeriod = pool.get('account.journal.period')
         Journal = pool.get('account.journal')
         PaymentJournal = pool.get('account.payment.journal')
@@ -105,10 +112,7 @@ class ExpenseMixin:
         company = create_company()
         self.company = company
         with set_company(company):
-            create_chart(company)
-            fiscalyear = get_fiscalyear(company, today=today)
-            fiscalyear.save()
-            FiscalYear.create_period([fiscalyear])
+            fiscalyear, = create_accounting(company, today)
             self.fiscalyear = fiscalyear
             expense, = Account.search([
                     ('type.expense', '=', True),
@@ -286,15 +290,6 @@ class ExpenseMixin:
 
 class ExpenseTestCase(ExpenseMixin, test_tryton._DBTestCase):
     "Test sales expenses"
-
-    def setUp(self):
-        super().setUp()
-        self.users, self.employees = {}, {}
-
-    def today_is(self, today=TODAY):
-        "Fix the day of ir.date for the rest of the test"
-        Date = Pool().get('ir.date')
-        self.enterContext(patch.object(Date, 'today', return_value=today))
 
     def document(self, model, state):
         return {

@@ -5,7 +5,6 @@ the managers enter, the effectiveness of the lead channels, the desks of
 each role and the export of the reports."""
 import datetime as dt
 from decimal import Decimal
-from unittest.mock import patch
 
 from lxml import etree
 
@@ -19,7 +18,6 @@ from trytond.transaction import Transaction
 
 from sales_ops_policy.tests.test_expense import ExpenseMixin
 
-TODAY = dt.date(2026, 6, 15)
 JUNE = {'from_date': dt.date(2026, 6, 1), 'to_date': dt.date(2026, 6, 30)}
 # the figures of the channel report compared
 FIGURES = [
@@ -41,14 +39,12 @@ BOARDS = {
 class MarketShareTestCase(ExpenseMixin, test_tryton._DBTestCase):
     "Test the market share, the channel effectiveness and the desks"
 
-    def setUp(self):
-        super().setUp()
-        self.users, self.employees = {}, {}
-
-    def today_is(self, today=TODAY):
-        "Fix the day of ir.date for the rest of the test"
-        Date = Pool().get('ir.date')
-        self.enterContext(patch.object(Date, 'today', return_value=today))
+    def build_with_market(self):
+        "The company built on the day of today_is, nothing posted; its market"
+        self.today_is()
+        self.build(post=False)
+        with set_company(self.company):
+            self.build_market()
 
     def build_market(self):
         """Guangdong with Shenzhen in it and Zhejiang; customers of the
@@ -179,10 +175,7 @@ class MarketShareTestCase(ExpenseMixin, test_tryton._DBTestCase):
         change against the entry before, read in one go"""
         pool = Pool()
         Size = pool.get('sale.market.size')
-        self.today_is()
-        self.build(post=False)
-        with set_company(self.company):
-            self.build_market()
+        self.build_with_market()
         self.orders()
         q4 = (dt.date(2025, 10, 1), dt.date(2025, 12, 31))
         q1 = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
@@ -234,10 +227,7 @@ class MarketShareTestCase(ExpenseMixin, test_tryton._DBTestCase):
         per segment and day"""
         pool = Pool()
         Size = pool.get('sale.market.size')
-        self.today_is()
-        self.build(post=False)
-        with set_company(self.company):
-            self.build_market()
+        self.build_with_market()
         q1 = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
         self.size('industry', "Mining", *q1, Decimal(5000))
         # the next quarter, another segment or another type are no overlap
@@ -282,10 +272,7 @@ class MarketShareTestCase(ExpenseMixin, test_tryton._DBTestCase):
         administrator enter them; only managers delete"""
         pool = Pool()
         Size = pool.get('sale.market.size')
-        self.today_is()
-        self.build(post=False)
-        with set_company(self.company):
-            self.build_market()
+        self.build_with_market()
         values = {
             'segment_type': 'industry', 'industry': "Mining",
             'start_date': dt.date(2026, 1, 1),

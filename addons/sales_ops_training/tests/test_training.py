@@ -11,7 +11,6 @@ from decimal import Decimal
 from unittest.mock import patch
 
 from trytond.model.exceptions import AccessButtonError, AccessError
-from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.company.tests import (
     create_company, create_employee, set_company)
 from trytond.pool import Pool
@@ -19,7 +18,7 @@ from trytond.tests import test_tryton
 from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction, TransactionError
 
-from sales_ops_policy.tests.tools import acting_as
+from sales_ops_policy.tests.tools import acting_as, create_accounting
 from sales_ops_training.exceptions import (
     TrainingError, TrainingValidationError)
 
@@ -101,12 +100,7 @@ class TrainingMixin:
         start = TODAY - dt.timedelta(days=200)
         with set_company(company):
             if chart:
-                FiscalYear = pool.get('account.fiscalyear')
-                create_chart(company)
-                fiscalyear = get_fiscalyear(company, today=TODAY)
-                fiscalyear.save()
-                FiscalYear.create_period([fiscalyear])
-                self.fiscalyear = fiscalyear
+                self.fiscalyear, = create_accounting(company, TODAY)
             self.employees = {n: create_employee(company, n.title())
                 for n in ROLES}
             for name, role in LADDER.items():
