@@ -8,7 +8,11 @@ regions, industries and product lines, each from its source: the markets
 grow by a few percent a quarter, fastest in Guangdong and in the packaging
 industry, where a competitor with lower prices takes the growth.  The
 orders, invoices, opportunities and expenses of the other parts give the
-achievement, purchase behaviour and channel analyses their figures."""
+achievement, purchase behaviour and channel analyses their figures.  The
+daily task then finds the sales alerts of today: the salespeople and teams
+whose revenue fell last month, the customers drifting away, the channels
+converting less and the segments losing share; the supervisor of East China
+closed one of them with the action taken."""
 import datetime as dt
 from decimal import Decimal
 
@@ -49,14 +53,21 @@ SEGMENTS = [
     ]
 
 
+# the thresholds the sales manager chose: a half point of share lost in a
+# quarter is already worth a look in these markets
+ALERT_SHARE_LOSS = Decimal('0.5')
+
+
 def load(ctx):
-    "The product lines, then the manager's market sizes"
+    "The product lines, the manager's market sizes, then today's alerts"
     as_user = ctx.as_user
     try:
         as_user()
         lines = _product_lines(ctx)
         as_user(ctx.manager)
         _market_sizes(ctx, lines)
+        as_user()
+        _alerts(ctx)
     finally:
         as_user()
 
@@ -134,3 +145,25 @@ def _market_sizes(ctx, lines):
     Size.save(sized)
     if empty:
         Size.delete(empty)
+
+
+def _alerts(ctx):
+    """The daily task finds today's alerts; the supervisor of East China
+    closes the first of his team's with what was done"""
+    from demo_customer import _run_cron
+    from proteus import Model
+    Configuration = Model.get('sale.configuration')
+    Alert = Model.get('sale.analysis.alert')
+    config = Configuration(1)
+    config.alert_share_loss = ALERT_SHARE_LOSS
+    config.save()
+    _run_cron('sale.analysis.alert|detect')
+    ctx.as_user(ctx.supervisors['E'])
+    alerts = Alert.find([('state', '=', 'open'), ('employee', '!=', None)])
+    if alerts:
+        alert = alerts[0]
+        alert.action = ("Went through the month's pipeline with the "
+            "salesperson: two orders slipped to this month; weekly review "
+            "until the gap is closed.")
+        alert.save()
+        alert.click('close')
