@@ -41,55 +41,37 @@ KEY_FIELDS = ['kind', 'employee', 'team', 'party', 'channel', 'market_size']
 HISTORY_DAYS = 365
 
 
+def _threshold(name, string, help, type_=fields.Integer, **kwargs):
+    "An optional positive threshold of an alert"
+    return type_(string,
+        domain=['OR', (name, '=', None), (name, '>', 0)],
+        help=help + "\nLeave empty for no alert.", **kwargs)
+
+
 class Configuration(metaclass=PoolMeta):
     __name__ = 'sale.configuration'
-    alert_revenue_fall = fields.Integer(
+    alert_revenue_fall = _threshold('alert_revenue_fall',
         "Revenue Fall (%)",
-        domain=['OR',
-            ('alert_revenue_fall', '=', None),
-            ('alert_revenue_fall', '>', 0),
-            ],
-        help="A salesperson or a team whose revenue of the last month fell "
-        "by this percentage or more from the month before gets an alert.\n"
-        "Leave empty for no alert.")
-    alert_churn_days = fields.Integer(
+        "A salesperson or a team whose revenue of the last month fell by "
+        "this percentage or more from the month before gets an alert.")
+    alert_churn_days = _threshold('alert_churn_days',
         "Days without Order",
-        domain=['OR',
-            ('alert_churn_days', '=', None),
-            ('alert_churn_days', '>', 0),
-            ],
-        help="A customer who usually orders more often than this and has "
-        "not ordered for this many days gets an alert; the spend of "
-        "these last days is also compared with the days before.\n"
-        "Leave empty for no alert.")
-    alert_spend_fall = fields.Integer(
+        "A customer who usually orders more often than this and has not "
+        "ordered for this many days gets an alert; the spend of these last "
+        "days is also compared with the days before.")
+    alert_spend_fall = _threshold('alert_spend_fall',
         "Spend Fall (%)",
-        domain=['OR',
-            ('alert_spend_fall', '=', None),
-            ('alert_spend_fall', '>', 0),
-            ],
-        help="A customer whose spend over the days without order fell by "
-        "this percentage or more from the days before gets an alert.\n"
-        "Leave empty for no alert.")
-    alert_conversion_fall = fields.Integer(
+        "A customer whose spend over the days without order fell by this "
+        "percentage or more from the days before gets an alert.")
+    alert_conversion_fall = _threshold('alert_conversion_fall',
         "Conversion Fall (Points)",
-        domain=['OR',
-            ('alert_conversion_fall', '=', None),
-            ('alert_conversion_fall', '>', 0),
-            ],
-        help="A channel whose conversion of the leads of the last month "
-        "fell by this many percentage points from the month before gets "
-        "an alert.\n"
-        "Leave empty for no alert.")
-    alert_share_loss = fields.Numeric(
-        "Market Share Loss (Points)", digits=(16, 2),
-        domain=['OR',
-            ('alert_share_loss', '=', None),
-            ('alert_share_loss', '>', 0),
-            ],
-        help="A market segment whose share fell by this many percentage "
-        "points from its previous entry gets an alert.\n"
-        "Leave empty for no alert.")
+        "A channel whose conversion of the leads of the last month fell by "
+        "this many percentage points from the month before gets an alert.")
+    alert_share_loss = _threshold('alert_share_loss',
+        "Market Share Loss (Points)",
+        "A market segment whose share fell by this many percentage points "
+        "from its previous entry gets an alert.",
+        type_=fields.Numeric, digits=(16, 2))
 
     @classmethod
     def default_alert_revenue_fall(cls):
