@@ -65,8 +65,9 @@ class Configuration(metaclass=PoolMeta):
         "percentage or more from the days before gets an alert.")
     alert_conversion_fall = _threshold('alert_conversion_fall',
         "Conversion Fall (Points)",
-        "A channel whose conversion of the leads of the last month fell by "
-        "this many percentage points from the month before gets an alert.")
+        "A channel whose win rate of the leads of the last month (won of "
+        "those won or lost) fell by this many percentage points from the "
+        "month before gets an alert.")
     alert_share_loss = _threshold('alert_share_loss',
         "Market Share Loss (Points)",
         "A market segment whose share fell by this many percentage points "
@@ -379,12 +380,15 @@ class Alert(Workflow, ModelSQL, ModelView):
         if config.alert_conversion_fall:
             model = 'sale.lead.channel.effectiveness'
             before = cls._figures(
-                model, 'channel', 'conversion_rate', compared_start,
+                model, 'channel', 'win_rate', compared_start,
                 compared_end)
-            now = cls._figures(model, 'channel', 'conversion_rate', start, end)
+            now = cls._figures(model, 'channel', 'win_rate', start, end)
             for channel, previous in before.items():
+                # the leads decided, not all of them: last month's are still
+                # younger than the month before's
                 if previous is None or now.get(channel) is None:
-                    # no lead in one of the periods: nothing to compare
+                    # no lead decided in one of the periods: nothing to
+                    # compare
                     continue
                 previous, current = previous * 100, now[channel] * 100
                 if previous - current >= config.alert_conversion_fall:

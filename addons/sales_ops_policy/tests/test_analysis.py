@@ -580,19 +580,22 @@ class AnalysisTestCase(test_tryton._DBTestCase):
 
     @with_orders
     def test_alert_conversion_and_share(self):
-        """A channel converting 0 % of June's leads against 100 % of May's,
-        and the pumps' share falling from 10 % to 8 %, are alerts"""
+        """A channel winning none of June's decided leads against all of
+        May's, and the pumps' share falling from 10 % to 8 %, are alerts"""
         pool = Pool()
         Alert = pool.get('sale.analysis.alert')
         Opportunity = pool.get('sale.opportunity')
         Size = pool.get('sale.market.size')
-        may_lead, = Opportunity.search([
-                ('channel', '=', self.channels['trade_show']),
-                ('start_date', '=', dt.date(2026, 5, 3))])
         opportunity = Opportunity.__table__()
-        Transaction().connection.cursor().execute(*opportunity.update(
-                [opportunity.state], ['won'],
-                where=opportunity.id == may_lead.id))
+        cursor = Transaction().connection.cursor()
+        for date, state in [
+                (dt.date(2026, 5, 3), 'won'), (dt.date(2026, 6, 2), 'lost')]:
+            lead, = Opportunity.search([
+                    ('channel', '=', self.channels['trade_show']),
+                    ('start_date', '=', date)])
+            cursor.execute(*opportunity.update(
+                    [opportunity.state], [state],
+                    where=opportunity.id == lead.id))
         Size.create([{
                     'company': self.company.id,
                     'segment_type': 'product_line',
