@@ -51,8 +51,8 @@ from decimal import Decimal
 
 from common import (
     accumulate, add_repeat_option, add_sqlite_option, analyze, conclude,
-    confirm_sale, insert_rows, make_accounting, make_services, median_time,
-    retried, template_rows, throwaway_database)
+    insert_rows, make_accounting, make_services, make_template_orders,
+    median_time, template_rows, throwaway_database, timed_retried)
 
 TEMPLATE_LINES = range(1, 8)    # lines of the template orders: 4 on average
 PRODUCTS = [("Pump", 600), ("Commissioning", 200)]  # name, cost; sold 1,000
@@ -88,9 +88,7 @@ def make_templates(args, year):
     from trytond.pool import Pool
 
     pool = Pool()
-    Party = pool.get('party.party')
     Team = pool.get('sale.team')
-    Sale = pool.get('sale.sale')
 
     company = create_company()
     with set_company(company):
@@ -108,29 +106,16 @@ def make_templates(args, year):
                                     } for s in salespeople[t::args.teams]])],
                     } for t in range(args.teams)])
         unit, products = make_services(company, "Goods", PRODUCTS)
-        customer = Party(name="Template customer", addresses=[{}])
-        customer.save()
-        sales = []
-        for count in TEMPLATE_LINES:
-            sale = Sale(
-                company=company, currency=company.currency, party=customer,
-                invoice_address=customer.addresses[0],
-                shipment_address=customer.addresses[0],
-                employee=salespeople[0], payment_term=term, sale_date=date,
-                invoice_method='manual',
-                lines=[{
-                        'product': products[i % len(products)].id,
-                        'quantity': 1,
-                        'unit': unit.id,
-                        'unit_price': Decimal(1000),
-                        } for i in range(count)])
-            sales.append(confirm_sale(sale).id)
+        customer, sales = make_template_orders(
+            company, TEMPLATE_LINES, products, unit, Decimal(1000),
+            employee=salespeople[0], payment_term=term, sale_date=date,
+            invoice_method='manual')
     return {
         'company': company.id,
         'salespeople': [s.id for s in salespeople],
         'teams': [t.id for t in teams],
         'customer': customer.id,
-        'sales': sales,
+        'sales': [s.id for s in sales],
         'costs': {p.id: Decimal(c) for p, (_, c) in zip(products, PRODUCTS)},
         }
 
@@ -296,12 +281,10 @@ def main(argv=None):
         figures = {}
         year = dt.date.today().year - 1
         start, end = dt.date(year - 1, 1, 1), dt.date(year, 12, 31)
-        begin = time.perf_counter()
-        ids = retried(make_templates, args, year)
+        ids, duration = timed_retried(make_templates, args, year)
         print(f"{len(ids['salespeople'])} salespeople in "
             f"{len(ids['teams'])} teams and {len(ids['sales'])} template "
-            f"orders made through the ORM: "
-            f"{time.perf_counter() - begin:.0f} s", flush=True)
+            f"orders made through the ORM: {duration:.0f} s", flush=True)
         rng = random.Random(2026)
         with Transaction().start(db_name, 0, context={
                     'company': ids['company']}) as transaction:

@@ -115,6 +115,14 @@ def retried(function, *args):
             exception.fix(extras)
 
 
+def timed_retried(function, *args):
+    """Run function with args as retried does; return its result and the
+    seconds it took"""
+    start = time.perf_counter()
+    result = retried(function, *args)
+    return result, time.perf_counter() - start
+
+
 def analyze():
     "Refresh the planner statistics after the copy (PostgreSQL only)"
     from trytond import backend
@@ -229,6 +237,35 @@ def confirm_sale(sale):
     if sale.state == 'confirmed':
         Sale.process([sale])
     return Sale(sale.id)
+
+
+def make_template_orders(company, line_counts, products, unit, price,
+        **values):
+    """A customer "Template customer" with an address and, per number of
+    lines in line_counts, an order of it with that many lines (the products
+    in turn, 1 at price each) and values (employee, payment term...),
+    confirmed as confirm_sale does; return the customer and the orders"""
+    from trytond.pool import Pool
+    pool = Pool()
+    Party = pool.get('party.party')
+    Sale = pool.get('sale.sale')
+    customer = Party(name="Template customer", addresses=[{}])
+    customer.save()
+    sales = []
+    for count in line_counts:
+        sale = Sale(
+            company=company, currency=company.currency, party=customer,
+            invoice_address=customer.addresses[0],
+            shipment_address=customer.addresses[0],
+            lines=[{
+                    'product': products[i % len(products)].id,
+                    'quantity': 1,
+                    'unit': unit.id,
+                    'unit_price': price,
+                    } for i in range(count)],
+            **values)
+        sales.append(confirm_sale(sale))
+    return customer, sales
 
 
 def post_invoice(invoice, date):

@@ -82,8 +82,8 @@ from decimal import Decimal
 
 from common import (
     accumulate, add_repeat_option, add_sqlite_option, analyze, conclude,
-    confirm_sale, insert_rows, median_time, profile_report, retried,
-    run_profiled, template_rows, throwaway_database)
+    insert_rows, make_template_orders, median_time, profile_report,
+    run_profiled, template_rows, throwaway_database, timed_retried)
 
 EMPLOYEES = 40
 TEMPLATE_LINES = range(1, 8)    # lines of the template sales: 4 on average
@@ -123,10 +123,8 @@ def make_templates(credit_limit):
     from trytond.pool import Pool
 
     pool = Pool()
-    Party = pool.get('party.party')
     Template = pool.get('product.template')
     Uom = pool.get('product.uom')
-    Sale = pool.get('sale.sale')
     Tier = pool.get('sale.customer.tier')
     FiscalYear = pool.get('account.fiscalyear')
 
@@ -144,22 +142,9 @@ def make_templates(credit_limit):
             list_price=Decimal(100), products=[{}])
         template.save()
         product, = template.products
-        customer = Party(name="Template customer", addresses=[{}])
-        customer.save()
-        sales = []
-        for count in TEMPLATE_LINES:
-            sale = Sale(
-                company=company, currency=company.currency, party=customer,
-                invoice_address=customer.addresses[0],
-                shipment_address=customer.addresses[0],
-                employee=employees[0], invoice_method='manual',
-                lines=[{
-                        'product': product.id,
-                        'quantity': 1,
-                        'unit': unit.id,
-                        'unit_price': Decimal(100),
-                        } for _ in range(count)])
-            sales.append(confirm_sale(sale))
+        customer, sales = make_template_orders(
+            company, TEMPLATE_LINES, [product], unit, Decimal(100),
+            employee=employees[0], invoice_method='manual')
         if any(s.untaxed_amount_cache is None for s in sales):
             raise RuntimeError("template orders without amount cache: "
                 + ', '.join(s.state for s in sales))
@@ -522,11 +507,10 @@ def main(argv=None):
         failures = []
         figures = {}
         today = dt.date.today()
-        start = time.perf_counter()
-        company_id, employee_ids, customer_id, sale_ids = retried(
-            make_templates, args.credit_limit)
+        (company_id, employee_ids, customer_id, sale_ids), duration = (
+            timed_retried(make_templates, args.credit_limit))
         print(f"{len(sale_ids)} template orders made through the ORM: "
-            f"{time.perf_counter() - start:.0f} s", flush=True)
+            f"{duration:.0f} s", flush=True)
         rng = random.Random(2026)
         with Transaction().start(db_name, 1, context={
                     'company': company_id}) as transaction:

@@ -114,9 +114,9 @@ from decimal import Decimal
 
 from common import (
     accumulate, add_repeat_option, add_sqlite_option, analyze, conclude,
-    confirm_sale, insert_rows, make_accounting, make_services, median_time,
-    post_invoice, profile_report, retried, run_profiled, template_rows,
-    throwaway_database)
+    insert_rows, make_accounting, make_services, make_template_orders,
+    median_time, post_invoice, profile_report, run_profiled, template_rows,
+    throwaway_database, timed_retried)
 
 TEMPLATE_LINES = range(1, 8)    # lines of the template orders: 4 on average
 PRODUCTS = [("Pump", 600), ("Commissioning", 200)]  # name, cost; sold 1,000
@@ -171,7 +171,6 @@ def make_templates(args, year):
     Party = pool.get('party.party')
     Employee = pool.get('company.employee')
     Team = pool.get('sale.team')
-    Sale = pool.get('sale.sale')
 
     company = create_company()
     hired = dt.date(year - 3, 1, 1)
@@ -211,33 +210,20 @@ def make_templates(args, year):
                     } for t in range(args.teams)])
 
         unit, products = make_services(company, "Goods", PRODUCTS)
-        customer = Party(name="Template customer", addresses=[{}])
-        customer.save()
-        sales = []
-        for count in TEMPLATE_LINES:
-            sale = Sale(
-                company=company, currency=company.currency, party=customer,
-                invoice_address=customer.addresses[0],
-                shipment_address=customer.addresses[0],
-                employee=manager, payment_term=term, sale_date=date,
-                invoice_method='order',
-                lines=[{
-                        'product': products[i % len(products)].id,
-                        'quantity': 1,
-                        'unit': unit.id,
-                        'unit_price': Decimal(1000),
-                        } for i in range(count)])
-            sale = confirm_sale(sale)
+        customer, sales = make_template_orders(
+            company, TEMPLATE_LINES, products, unit, Decimal(1000),
+            employee=manager, payment_term=term, sale_date=date,
+            invoice_method='order')
+        for sale in sales:
             invoice, = sale.invoices
             post_invoice(invoice, date)
-            sales.append(sale.id)
     return {
         'company': company.id,
         'manager': manager.id,
         'salespeople': [s.id for s in salespeople],
         'teams': {t.id: [m.employee.id for m in t.members] for t in teams},
         'customer': customer.id,
-        'sales': sales,
+        'sales': [s.id for s in sales],
         'costs': {p.id: Decimal(c) for p, (_, c) in zip(products, PRODUCTS)},
         }
 
@@ -1008,12 +994,11 @@ def main(argv=None):
         figures = {}
         year = dt.date.today().year - 1
         history = not args.no_history
-        start = time.perf_counter()
-        ids = retried(make_templates, args, year)
+        ids, duration = timed_retried(make_templates, args, year)
         print(f"{len(ids['salespeople'])} salespeople in "
             f"{len(ids['teams'])} teams and {len(ids['sales'])} "
-            f"template orders made through the ORM: "
-            f"{time.perf_counter() - start:.0f} s", flush=True)
+            f"template orders made through the ORM: {duration:.0f} s",
+            flush=True)
         team_of = {e: t for t, members in ids['teams'].items()
             for e in members}
         rng = random.Random(2026)

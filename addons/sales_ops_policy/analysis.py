@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
-from sql import Cast, Column, Literal, Null, Union, Window
+from sql import As, Cast, Column, Literal, Null, Union, Window
 from sql.aggregate import Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce, NullIf
 from sql.functions import Ceil, Extract, Log, Power, Round
@@ -269,14 +269,25 @@ class Achievement(Abstract):
         if 'time_series' not in cls._fields:
             return result
         Timeseries = pool.get(cls._fields['time_series'].model_name)
-        table = Timeseries.__table__()
-        key = Column(table, cls._key)
-        columns = [Column(table, n[:-len('_trend')]) for n in names]
-        cursor.execute(*table.select(key, table.date, *columns,
-                where=Or([SQL_OPERATORS['in'](key, list(sub_ids))
-                        for sub_ids in grouped_slice(
-                                result[names[0]], backend.MAX_QUERY_PARAMS)]),
-                order_by=[key, table.date]))
+        # the time series' query with only the summed columns: grouped as
+        # the time series rows but without their id expression nor the
+        # distinct count of orders, and filtered on the key inside
+        from_item, tables, withs = Timeseries._joins()
+        columns = {c.output_name: c
+            for c in Timeseries._columns(tables, withs)}
+        key = Timeseries._column_key(tables, withs)
+        group_by = [c for c in Timeseries._group_by(tables, withs)
+            if not (isinstance(c, As) and c.output_name == 'id')]
+        where = Timeseries._where(tables, withs) & Or([
+                SQL_OPERATORS['in'](key, list(sub_ids))
+                for sub_ids in grouped_slice(
+                    result[names[0]], backend.MAX_QUERY_PARAMS)])
+        cursor.execute(*from_item.select(
+                columns[cls._key], columns['date'],
+                *(columns[n[:-len('_trend')]] for n in names),
+                where=where, group_by=group_by,
+                order_by=[columns[cls._key], columns['date']],
+                with_=withs.values()))
         series = defaultdict(list)
         for key_id, date, *values in cursor:
             series[key_id].append((_date(date), values))
