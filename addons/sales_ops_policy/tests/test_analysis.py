@@ -293,6 +293,17 @@ class AnalysisTestCase(test_tryton._DBTestCase):
             sparkline([2000, 1000] + [0] * 9 + [1000, 3400]))
         self.assertEqual(alice.gross_profit_trend,
             sparkline([800, 500] + [0] * 9 + [400, 1400]))
+        # per team, with Bob's June since he joined; per product category
+        Team = pool.get('sale.analysis.achievement.team')
+        east = Team(self.team.id)
+        self.assertEqual(east.revenue_trend,
+            sparkline([2000, 1000] + [0] * 9 + [1000, 3400, 900]))
+        self.assertEqual(east.gross_profit_trend,
+            sparkline([800, 500] + [0] * 9 + [400, 1400, 300]))
+        Category = pool.get('sale.analysis.achievement.category')
+        pumps = Category(self.categories['pump'].id)
+        self.assertEqual(pumps.revenue_trend,
+            sparkline([2000] + [0] * 10 + [1000, 4000, 900]))
 
     @with_orders
     def test_time_series_partial_period(self):
