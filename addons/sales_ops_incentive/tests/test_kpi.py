@@ -347,7 +347,7 @@ class KpiTestCase(test_tryton._DBTestCase):
     @with_company
     def test_target_rules(self):
         """The manager sets every target, a supervisor those of the team's
-        salespeople; a salesperson reads their own and the teams' and
+        salespeople; a salesperson reads their own and their team's and
         department's; targets freeze when the period opens"""
         pool = Pool()
         Employee = pool.get('company.employee')
@@ -394,6 +394,51 @@ class KpiTestCase(test_tryton._DBTestCase):
             Target.write([alice], {'value': Decimal(1000)})
         with self.assertRaisesRegex(KpiError, "Targets are set while"):
             Target.create([values('employee', 'dave', 5)])
+
+    @with_company
+    def test_other_teams_hidden(self):
+        """A salesperson and a supervisor read the targets of their own team
+        and of the department, not those of another team, whose name they
+        may not read"""
+        pool = Pool()
+        Kpi = pool.get('sale.kpi')
+        Period = pool.get('sale.kpi.period')
+        Target = pool.get('sale.kpi.target')
+        Team = pool.get('sale.team')
+        Period.create_year(self.company, 2026)
+        period, = Period.search([
+                ('type', '=', 'month'), ('start_date', '=', MAY[0])])
+        revenue, = Kpi.search([('code', '=', 'REV')])
+        self.employees['walt'] = create_employee(self.company, "Walt")
+        east, = Team.search([('name', '=', "East")])
+        west, = Team.create([{
+                    'name': "West", 'company': self.company.id,
+                    'start_date': dt.date(2025, 1, 1),
+                    'members': [('create', [{
+                                    'employee': self.employees['walt'].id,
+                                    'start_date': dt.date(2025, 1, 1),
+                                    }])],
+                    }])
+        department, east_target, west_target = Target.create([{
+                    'period': period.id, 'kpi': revenue.id, 'scope': scope,
+                    'team': team.id if team else None,
+                    'value': Decimal(1000),
+                    } for scope, team in [
+                    ('company', None), ('team', east), ('team', west)]])
+        for login, group in [
+                ('alice', "Salesperson"), ('sam', "Sales Supervisor")]:
+            with self.subTest(login=login), self.as_user(login, group):
+                targets = Target.search([])
+                self.assertEqual(
+                    {t.id for t in targets}, {department.id, east_target.id})
+                # the list shows each row's team, read as the client does
+                self.assertEqual(
+                    {(r['team.'] or {}).get('rec_name')
+                        for r in Target.read(
+                            [t.id for t in targets], ['team.rec_name'])},
+                    {None, "East"})
+                with self.assertRaises(AccessError):
+                    Team.read([west.id], ['rec_name'])
 
     @with_company
     def test_copied_targets_add_up(self):
