@@ -344,6 +344,17 @@ class KpiTestCase(test_tryton._DBTestCase):
                     }])
         return acting_as(user)
 
+    def may_revenue(self):
+        "The periods of 2026 made; May's month and the revenue KPI"
+        pool = Pool()
+        Kpi = pool.get('sale.kpi')
+        Period = pool.get('sale.kpi.period')
+        Period.create_year(self.company, 2026)
+        period, = Period.search([
+                ('type', '=', 'month'), ('start_date', '=', MAY[0])])
+        revenue, = Kpi.search([('code', '=', 'REV')])
+        return period, revenue
+
     @with_company
     def test_target_rules(self):
         """The manager sets every target, a supervisor those of the team's
@@ -351,13 +362,9 @@ class KpiTestCase(test_tryton._DBTestCase):
         department's; targets freeze when the period opens"""
         pool = Pool()
         Employee = pool.get('company.employee')
-        Kpi = pool.get('sale.kpi')
         Period = pool.get('sale.kpi.period')
         Target = pool.get('sale.kpi.target')
-        Period.create_year(self.company, 2026)
-        period, = Period.search([
-                ('type', '=', 'month'), ('start_date', '=', MAY[0])])
-        revenue, = Kpi.search([('code', '=', 'REV')])
+        period, revenue = self.may_revenue()
         self.employees['dave'] = create_employee(self.company, "Dave")
         Employee.write([self.employees['sam']], {
                 'supervisor': self.employees['dave'].id})
@@ -401,14 +408,9 @@ class KpiTestCase(test_tryton._DBTestCase):
         and of the department, not those of another team, whose name they
         may not read"""
         pool = Pool()
-        Kpi = pool.get('sale.kpi')
-        Period = pool.get('sale.kpi.period')
         Target = pool.get('sale.kpi.target')
         Team = pool.get('sale.team')
-        Period.create_year(self.company, 2026)
-        period, = Period.search([
-                ('type', '=', 'month'), ('start_date', '=', MAY[0])])
-        revenue, = Kpi.search([('code', '=', 'REV')])
+        period, revenue = self.may_revenue()
         self.employees['walt'] = create_employee(self.company, "Walt")
         east, = Team.search([('name', '=', "East")])
         west, = Team.create([{
