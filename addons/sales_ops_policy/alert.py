@@ -432,10 +432,12 @@ class Alert(Workflow, ModelSQL, ModelView):
         compared_end = start - dt.timedelta(days=1)
         compared_start = compared_end - dt.timedelta(days=days - 1)
         history = date - dt.timedelta(days=max(HISTORY_DAYS, 2 * days))
-        intervals = cls._figures(
-            model, 'customer', 'order_interval', history, date)
-        since = cls._figures(
-            model, 'customer', 'days_since_last', history, date)
+        # one read of the analysis for both figures
+        Customer = pool.get(model)
+        with Transaction().set_context(from_date=history, to_date=date):
+            rows = Customer.search([])
+            intervals = {r.customer.id: r.order_interval for r in rows}
+            since = {r.customer.id: r.days_since_last for r in rows}
         found = []
         silent = {c for c, interval in intervals.items()
             if interval is not None and interval < days
