@@ -1,0 +1,143 @@
+# This file is part of Sales Ops.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The demo of `make run` for the tests that use it as its users do: a fresh
+demo database built by the same script and trytond serving it with the web
+client on a free loopback port, once per test process (the build takes
+minutes) and stopped when the process ends."""
+import atexit
+import base64
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAO = ROOT / 'var' / 'sao' / 'package'
+sys.path.insert(0, str(ROOT / 'scripts'))
+import demo  # noqa: E402
+
+PASSWORD = demo.PASSWORD
+_server = None
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class DemoServer:
+    "A demo database served by trytond with the web client"
+    password = PASSWORD
+
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix='sales-ops-demo-'))
+        self.port = free_port()
+        self.url = f'http://127.0.0.1:{self.port}'
+        self.database = 'demo_' + uuid.uuid4().hex[:8]
+        uri = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
+        self.postgresql = uri.startswith('postgresql')
+        self.process = None
+        config = self.tmp / 'trytond.conf'
+        config.write_text(
+            "[database]\n"
+            f"uri = {uri}\n"
+            f"path = {self.tmp}\n"
+            "[web]\n"
+            f"listen = 127.0.0.1:{self.port}\n"
+            f"root = {SAO}\n")
+        env = self.env = dict(os.environ, PYTHONOPTIMIZE='1')
+        for name in ['TRYTOND_DATABASE__URI', 'TRYTOND_DATABASE__PATH',
+                'TRYTOND_WEB__ROOT', 'TRYTOND_WEB__LISTEN', 'DB_NAME']:
+            env.pop(name, None)
+        try:
+            subprocess.run([
+                    sys.executable, str(ROOT / 'scripts' / 'demo.py'),
+                    '-c', str(config), '-d', self.database],
+                env=env, check=True, stdout=subprocess.DEVNULL)
+            self.process = subprocess.Popen([
+                    str(Path(sys.executable).parent / 'trytond'),
+                    '-c', str(config), '-d', self.database],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            self._wait()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self):
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(
+                    ('127.0.0.1', self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or (
+                        time.monotonic() > deadline):
+                    raise RuntimeError("trytond did not start")
+                time.sleep(0.2)
+
+    def request(self, method, path, body=None, headers=None):
+        "The status and body of an HTTP request"
+        connection = http.client.HTTPConnection(
+            '127.0.0.1', self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def rpc(self, method, params, session=None):
+        "The HTTP status and decoded reply of a JSON-RPC call"
+        headers = {'Content-Type': 'application/json'}
+        if session:
+            headers['Authorization'] = 'Session ' + base64.b64encode(
+                session.encode()).decode()
+        status, body = self.request(
+            'POST', f'/{self.database}/rpc/',
+            json.dumps({'id': 1, 'method': method, 'params': params}),
+            headers)
+        return status, json.loads(body) if status == 200 else body
+
+    def login(self, login):
+        "The session of a demo user for rpc()"
+        status, reply = self.rpc(
+            'common.db.login', [login, {'password': PASSWORD}, 'en'])
+        if status != 200 or 'error' in reply:
+            raise RuntimeError(f"{login} cannot log in: {reply}")
+        user_id, token = reply['result'][:2]
+        return f'{login}:{user_id}:{token}'
+
+    def call(self, session, method, *params):
+        "The result of a JSON-RPC call that must succeed"
+        status, reply = self.rpc(method, list(params), session)
+        if status != 200 or 'error' in reply:
+            raise RuntimeError(f"{method}: {status} {reply}")
+        return reply['result']
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None
+        if self.postgresql:
+            subprocess.run(['dropdb', '--if-exists', self.database],
+                check=False, env=self.env)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def demo_server():
+    "The demo server of this test process, started on first use"
+    global _server
+    if _server is None:
+        _server = DemoServer()
+        atexit.register(_server.stop)
+    return _server
