@@ -15,6 +15,9 @@ from decimal import Decimal
 from werkzeug.test import Client
 
 from trytond import backend
+# imported first: the application refuses to start with threads running,
+# as PostgreSQL's cache listener once a transaction ran
+from trytond.application import app  # noqa: I100
 from trytond.modules.company.tests import (
     create_company, create_employee, set_company)
 from trytond.pool import Pool
@@ -38,7 +41,6 @@ class RPCBadInputTestCase(test_tryton._DBTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from trytond.application import app
         cls.client = Client(app)
         extras = {}
         while True:
