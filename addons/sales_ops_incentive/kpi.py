@@ -1254,6 +1254,8 @@ class Scorecard(ModelSQL, ModelView):
             # no training) does not count: the others make up the 100
             if counted and counted != _HUNDRED:
                 total = _round(total * _HUNDRED / counted)
+            # the rounded scores, scaled, may pass the cap by some cents
+            total = min(total, _round(cap))
             band = Band.of_score(bands, total)
             rows.append({
                     'company': company.id,

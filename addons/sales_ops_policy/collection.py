@@ -933,7 +933,10 @@ class Stage(sequence_ordered(), ModelSQL, ModelView):
             round = currencies[currency].round
             amount, before = _decimal(amount), _decimal(before)
             collected = round(_allocate(_decimal(total), before, amount))
-            on_time = round(_allocate(_decimal(by_due), before, amount))
+            # what was paid by the due date and refunded since was not
+            # collected on time
+            on_time = min(
+                round(_allocate(_decimal(by_due), before, amount)), collected)
             due_date = _date(due_date)
             if collected >= amount:
                 state = 'collected'

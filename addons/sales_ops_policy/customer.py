@@ -767,6 +767,10 @@ class Party(metaclass=PoolMeta):
                     for i, o, n, c in rows]))
         # the records read before in the transaction are stale
         transaction.counter += 1
+        for cache in transaction.cache.values():
+            if cls.__name__ in cache:
+                for id_, *_ in rows:
+                    cache[cls.__name__].pop(id_, None)
 
         changed = {t: [r[0] for r in rows] for t, rows in changed.items()}
         ids = [i for rows in changed.values() for i in rows]
