@@ -28,7 +28,10 @@ orders) by a GROUP BY of the confirmed lines joined to their orders, for
 all the salespeople and for the page's, and per salesperson and month.
 On PostgreSQL it prints the EXPLAIN (ANALYZE, BUFFERS) of the query that
 read runs (the table query filtered by the page's ids).  It checks that the
-rows read hold the figures of the bare aggregate.
+rows read hold the figures of the bare aggregate.  --profile profiles one
+more read of the salespeople with cProfile.  --keep NAME builds the data in
+the PostgreSQL database NAME and keeps it; a later run with the same --keep
+reuses it and skips the build (drop it with `dropdb NAME`).
 
 Run by hand, with assertions off (see TRYTON-NOTES, "quadratic trap"):
 
@@ -37,6 +40,9 @@ Run by hand, with assertions off (see TRYTON-NOTES, "quadratic trap"):
     PYTHONOPTIMIZE=1 .venv/bin/python bench/analysis.py          # 1,000,000
     PYTHONOPTIMIZE=1 .venv/bin/python bench/analysis.py --sqlite \\
         --lines 2000 --salespeople 20 --teams 4
+    PYTHONOPTIMIZE=1 .venv/bin/python bench/analysis.py --keep bench_kept
+    PYTHONOPTIMIZE=1 .venv/bin/python bench/analysis.py --keep bench_kept \\
+        --profile                           # the same data again
 
 The figures measured are in bench/README.md.
 """
@@ -50,9 +56,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 from common import (
-    accumulate, add_repeat_option, add_sqlite_option, analyze, conclude,
+    accumulate, add_keep_option, add_repeat_option, add_sqlite_option,
+    analyze, conclude,
     insert_rows, make_accounting, make_services, make_template_orders,
-    median_time, template_rows, throwaway_database, timed_retried)
+    median_time, profile_report, run_profiled, template_rows,
+    throwaway_database, timed_retried)
 
 TEMPLATE_LINES = range(1, 8)    # lines of the template orders: 4 on average
 PRODUCTS = [("Pump", 600), ("Commissioning", 200)]  # name, cost; sold 1,000
@@ -76,6 +84,9 @@ def parse_args(argv=None):
         "%(default)s)")
     add_repeat_option(parser)
     add_sqlite_option(parser)
+    add_keep_option(parser)
+    parser.add_argument('--profile', action='store_true',
+        help="profile one more read of the salespeople with cProfile")
     return parser.parse_args(argv)
 
 
@@ -214,6 +225,29 @@ def copy_data(rng, args, ids, start, end):
     return counts
 
 
+def built_data():
+    """The company and the counts of the data of an earlier run kept in the
+    database, or None when it holds none"""
+    from sql.aggregate import Count
+
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    company = pool.get('company.company').__table__()
+    sale = pool.get('sale.sale').__table__()
+    line = pool.get('sale.line').__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*company.select(company.id, order_by=[company.id]))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    counts = {}
+    for key, table in [('sales', sale), ('lines', line)]:
+        cursor.execute(*table.select(Count(table.id)))
+        counts[key], = cursor.fetchone()
+    return {'company': row[0]}, counts
+
+
 def list_fields(Model):
     "The fields the web client reads for the model's list view"
     view = Model.fields_view_get(view_type='tree')
@@ -261,8 +295,11 @@ def explain(Model, ids):
     the ids"""
     from trytond.transaction import Transaction
     table = Model.__table__()
-    query = table.select(table.id, table.revenue, table.gross_profit,
-        where=table.id.in_(ids))
+    columns = [table.id, table.revenue, table.gross_profit]
+    if 'trend_points' in Model._fields:
+        # the periods of the sparklines, read with the totals
+        columns.append(table.trend_points)
+    query = table.select(*columns, where=table.id.in_(ids))
     cursor = Transaction().connection.cursor()
     sql, params = tuple(query)
     cursor.execute('EXPLAIN (ANALYZE, BUFFERS) ' + sql, params)
@@ -272,7 +309,8 @@ def explain(Model, ids):
 def main(argv=None):
     args = parse_args(argv)
     with throwaway_database('sales_ops_policy', 'bench_analysis',
-            args.sqlite, 'bench-analysis-', test_pool=False) as db_name:
+            args.sqlite, 'bench-analysis-', test_pool=False,
+            keep=args.keep) as db_name:
         from trytond import backend
         from trytond.pool import Pool
         from trytond.transaction import Transaction, check_access
@@ -281,22 +319,32 @@ def main(argv=None):
         figures = {}
         year = dt.date.today().year - 1
         start, end = dt.date(year - 1, 1, 1), dt.date(year, 12, 31)
-        ids, duration = timed_retried(make_templates, args, year)
-        print(f"{len(ids['salespeople'])} salespeople in "
-            f"{len(ids['teams'])} teams and {len(ids['sales'])} template "
-            f"orders made through the ORM: {duration:.0f} s", flush=True)
+        with Transaction().start(db_name, 0):
+            built = built_data()
+        if built:
+            ids, counts = built
+            print(f"Reusing the data kept in {db_name!r}: "
+                f"{counts['sales']} orders, {counts['lines']} lines",
+                flush=True)
+        else:
+            ids, duration = timed_retried(make_templates, args, year)
+            print(f"{len(ids['salespeople'])} salespeople in "
+                f"{len(ids['teams'])} teams and {len(ids['sales'])} "
+                f"template orders made through the ORM: {duration:.0f} s",
+                flush=True)
         rng = random.Random(2026)
         with Transaction().start(db_name, 0, context={
                     'company': ids['company']}) as transaction:
-            begin = time.perf_counter()
-            counts = copy_data(rng, args, ids, start, end)
-            transaction.commit()
-            analyze()
-            transaction.commit()
-            print(f"{counts['customers']} customers, {counts['sales']} "
-                f"orders, {counts['lines']} lines from {start} to {end} "
-                f"copied by SQL, ANALYZE: "
-                f"{time.perf_counter() - begin:.0f} s", flush=True)
+            if not built:
+                begin = time.perf_counter()
+                counts = copy_data(rng, args, ids, start, end)
+                transaction.commit()
+                analyze()
+                transaction.commit()
+                print(f"{counts['customers']} customers, {counts['sales']} "
+                    f"orders, {counts['lines']} lines from {start} to {end} "
+                    f"copied by SQL, ANALYZE: "
+                    f"{time.perf_counter() - begin:.0f} s", flush=True)
 
             bare, rows = median_time(lambda: bare_aggregate(
                     ids['company'], start, end), args.repeat)
@@ -359,6 +407,13 @@ def main(argv=None):
                 figures['bare page'] = bare_page
                 print(f"    bare SQL aggregate of the {len(page)} "
                     f"salespeople: {bare_page:.3f} s", flush=True)
+                if args.profile:
+                    with Transaction().start(db_name, 1, context=context,
+                            readonly=True), check_access():
+                        _, profiled, profile = run_profiled(
+                            Pool().get(model).read, page, names)
+                    print(f"    profiled read: {profiled:.3f} s")
+                    print(profile_report(profile, 40), flush=True)
             if backend.name == 'postgresql':
                 with Transaction().start(db_name, 1, context=context,
                         readonly=True), check_access():

@@ -45,26 +45,38 @@ def conclude(failures, agreed):
     return 0
 
 
-def setup_environment(sqlite, directory, name):
+def add_keep_option(parser):
+    "Add --keep: a PostgreSQL database kept after the run and reused"
+    parser.add_argument('--keep', metavar='NAME',
+        help="PostgreSQL database NAME, kept at the end; when it exists it "
+        "is reused as built by an earlier run (drop it with dropdb)")
+
+
+def setup_environment(sqlite, directory, name, keep=None):
     """Point trytond at a throwaway database called name (on PostgreSQL
-    suffixed with the time, so that runs do not meet); before importing
-    trytond"""
+    suffixed with the time, so that runs do not meet) or at the kept
+    database keep; before importing trytond"""
     if sqlite:
         os.environ['TRYTOND_DATABASE__URI'] = 'sqlite://'
         os.environ['TRYTOND_DATABASE__PATH'] = directory
         os.environ['DB_NAME'] = name
     else:
         os.environ['TRYTOND_DATABASE__URI'] = 'postgresql:///'
-        os.environ['DB_NAME'] = f'{name}_{int(time.time())}'
+        os.environ['DB_NAME'] = keep or f'{name}_{int(time.time())}'
 
 
 @contextlib.contextmanager
-def throwaway_database(module, name, sqlite, prefix, test_pool=True):
+def throwaway_database(module, name, sqlite, prefix, test_pool=True,
+        keep=None):
     """Activate module in a new database name (SQLite in a temporary
     directory named with prefix, or PostgreSQL), printing how long it took;
-    yield the database name and drop the database at the end"""
+    yield the database name and drop the database at the end.  With keep,
+    the PostgreSQL database keep instead, not dropped: when it exists the
+    module is only loaded"""
+    if keep and sqlite:
+        raise ValueError("a kept database is on PostgreSQL")
     with tempfile.TemporaryDirectory(prefix=prefix) as directory:
-        setup_environment(sqlite, directory, name)
+        setup_environment(sqlite, directory, name, keep)
         from trytond.pool import Pool
         from trytond.tests.test_tryton import (
             DB_NAME, activate_module, drop_db)
@@ -82,7 +94,8 @@ def throwaway_database(module, name, sqlite, prefix, test_pool=True):
         try:
             yield DB_NAME
         finally:
-            drop_db()
+            if not keep:
+                drop_db()
 
 
 def median_time(function, repeat):

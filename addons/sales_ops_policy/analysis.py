@@ -10,14 +10,14 @@ company currency, with the volume and the gross profit at the product's cost
 price; the purchase behaviour reports group the same lines per customer.
 Every figure aggregates only the orders the user may read."""
 import datetime as dt
-from collections import defaultdict
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import As, Cast, Column, Literal, Null, Union, Window
-from sql.aggregate import Count, Max, Min, Sum
+from sql import Cast, Column, Literal, Null, Union, Window
+from sql.aggregate import Aggregate, Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce, NullIf
 from sql.functions import Ceil, Extract, Log, Power, Round
-from sql.operators import Exists, Or
+from sql.operators import Concat, Exists, Or
 
 from trytond import backend
 from trytond.model import ModelSQL, ModelView, fields
@@ -32,7 +32,7 @@ from trytond.tools.chart import sparkline
 from trytond.transaction import Transaction
 
 from .collection import _JulianDay, _decimal
-from .model import readable_query
+from .model import readable_where
 from .sale import _date
 
 # a time series row id is its key times this plus the period's start as
@@ -58,6 +58,16 @@ def _rate(value, base):
     if not base:
         return None
     return float(_decimal(value) / base)
+
+
+class _JoinTexts(Aggregate):
+    "The texts of the group joined by commas, in no given order"
+    __slots__ = ()
+
+    def __str__(self):
+        if backend.name == 'sqlite':
+            return f'GROUP_CONCAT({self.expression})'
+        return f"STRING_AGG({self.expression}, ',')"
 
 
 class Context(ModelView):
@@ -182,6 +192,18 @@ class Achievement(Abstract):
             ]
 
     @classmethod
+    def _sale_line(cls, length, index, company_id=None):
+        query = super()._sale_line(length, index, company_id)
+        # the orders the user may read, as conditions on the order joined
+        # to the line (the right of Tryton's join) rather than a subquery
+        # of orders, which PostgreSQL would look up again per order
+        sale = query.from_[0].right
+        readable = readable_where('sale.sale', sale)
+        if readable is not None:
+            query.where &= readable
+        return query
+
+    @classmethod
     def _joins(cls):
         pool = Pool()
         CostPrice = pool.get('product.cost_price')
@@ -198,22 +220,34 @@ class Achievement(Abstract):
     def _columns(cls, tables, withs):
         line = tables['line']
         currency = tables['line.company.currency']
-        currency_company = withs['currency_company']
-        currency_sale = withs['currency_sale']
-        cost_price = tables['line.product.cost_price']
+        amounts = cls._line_amounts(tables, withs)
         # orders counted by id rather than by Tryton's "model,id" text:
         # distinct integers are cheaper to count
         columns = [c for c in super()._columns(tables, withs)
             if c.output_name != 'number']
+        return columns + [
+            Count(line.sale, distinct=True).as_('number'),
+            Sum(amounts['quantity']).as_('quantity'),
+            Round(cls.gross_profit.sql_cast(Sum(amounts['gross_profit'])),
+                currency.digits).as_('gross_profit'),
+            ]
+
+    @classmethod
+    def _line_amounts(cls, tables, withs):
+        """The figures of each line that the analysis sums, by name: the
+        revenue as Tryton's in the company currency"""
+        line = tables['line']
+        currency_company = withs['currency_company']
+        currency_sale = withs['currency_sale']
+        cost_price = tables['line.product.cost_price']
         amount = (line.quantity * line.unit_price
             * currency_company.rate / currency_sale.rate)
         cost = line.quantity * Coalesce(cost_price.cost_price, 0)
-        return columns + [
-            Count(line.sale, distinct=True).as_('number'),
-            Sum(line.quantity).as_('quantity'),
-            Round(cls.gross_profit.sql_cast(Sum(amount - cost)),
-                currency.digits).as_('gross_profit'),
-            ]
+        return {
+            'revenue': amount,
+            'quantity': line.quantity,
+            'gross_profit': amount - cost,
+            }
 
     @classmethod
     def _where(cls, tables, withs):
@@ -226,9 +260,6 @@ class Achievement(Abstract):
         context = Transaction().context
         line = tables['line']
         where = super()._where(tables, withs)
-        readable = readable_query('sale.sale')
-        if readable is not None:
-            where &= line.sale.in_(readable)
         if context.get('salesperson'):
             where &= line.employee == context['salesperson']
         if context.get('team'):
@@ -261,53 +292,8 @@ class Achievement(Abstract):
 
     @classmethod
     def get_trend(cls, records, names):
-        """The sparklines of the records' time series, read for all of them
-        by one query rather than through each record's time series"""
-        pool = Pool()
-        cursor = Transaction().connection.cursor()
-        result = {n: dict.fromkeys(map(int, records)) for n in names}
-        if 'time_series' not in cls._fields:
-            return result
-        Timeseries = pool.get(cls._fields['time_series'].model_name)
-        # the time series' query with only the summed columns: grouped as
-        # the time series rows but without their id expression nor the
-        # distinct count of orders, and filtered on the key inside
-        from_item, tables, withs = Timeseries._joins()
-        columns = {c.output_name: c
-            for c in Timeseries._columns(tables, withs)}
-        key = Timeseries._column_key(tables, withs)
-        group_by = [c for c in Timeseries._group_by(tables, withs)
-            if not (isinstance(c, As) and c.output_name == 'id')]
-        where = Timeseries._where(tables, withs) & Or([
-                SQL_OPERATORS['in'](key, list(sub_ids))
-                for sub_ids in grouped_slice(
-                    result[names[0]], backend.MAX_QUERY_PARAMS)])
-        cursor.execute(*from_item.select(
-                columns[cls._key], columns['date'],
-                *(columns[n[:-len('_trend')]] for n in names),
-                where=where, group_by=group_by,
-                order_by=[columns[cls._key], columns['date']],
-                with_=withs.values()))
-        series = defaultdict(list)
-        for key_id, date, *values in cursor:
-            series[key_id].append((_date(date), values))
-        delta = cls._period_delta()
-        for record in records:
-            # the periods without order between two others count 0, as in
-            # Tryton's time_series_all
-            points = []
-            for (date, values), next_ in pairwise_longest(
-                    series.get(record.id, [])):
-                points.append(values)
-                if delta and next_:
-                    date += delta
-                    while date < next_[0]:
-                        points.append([0] * len(names))
-                        date += delta
-            for i, name in enumerate(names):
-                result[name][record.id] = sparkline(
-                    [p[i] or 0 for p in points])
-        return result
+        "No sparkline without a time series (see TotalsMixin)"
+        return {n: dict.fromkeys(map(int, records)) for n in names}
 
 
 class AchievementTimeseries(Achievement, AbstractTimeseries):
@@ -419,6 +405,103 @@ class AchievementTimeseries(Achievement, AbstractTimeseries):
         return result
 
 
+class TotalsMixin:
+    """The totals of an achievement over the range per key, with the
+    sparklines of its time series made by the same query"""
+    __slots__ = ()
+    trend_points = fields.Char(
+        "Trend Points",
+        help="The date, revenue and gross profit of each period, "
+        "for the trends.")
+
+    @classmethod
+    def table_query(cls):
+        """The sums of the time series' periods summed again per key: one
+        scan of the lines gives the totals and the periods of the trends"""
+        pool = Pool()
+        Timeseries = pool.get(cls._fields['time_series'].model_name)
+        from_item, tables, withs = cls._joins()
+        line = tables['line']
+        currency = tables['line.company.currency']
+        key = cls._column_key(tables, withs)
+        date = Timeseries._column_date(tables, withs).as_('date')
+        # an order has one date: its period's count of orders adds up to
+        # the range's, also when a product category filters the lines
+        period = from_item.select(
+            key.as_('key'), line.company.as_('company'),
+            currency.id.as_('currency'), currency.digits.as_('digits'),
+            date, Count(line.sale, distinct=True).as_('number'),
+            *(Sum(a).as_(n)
+                for n, a in cls._line_amounts(tables, withs).items()),
+            where=cls._where(tables, withs),
+            # the date by its alias: its expression holds a parameter
+            group_by=[key, line.company, currency.id, currency.digits, date],
+            with_=withs.values())
+
+        def rounded(value):
+            return Round(cls.revenue.sql_cast(value), period.digits)
+
+        # "date revenue gross_profit" with the figures of the time series
+        point = Concat(Concat(Concat(Concat(
+                        Cast(period.date, 'VARCHAR'), ' '),
+                    Cast(rounded(Coalesce(period.revenue, 0)), 'VARCHAR')),
+                ' '),
+            Cast(rounded(Coalesce(period.gross_profit, 0)), 'VARCHAR'))
+        return period.select(
+            period.key.as_('id'),
+            period.company.as_('company'),
+            period.currency.as_('currency'),
+            rounded(Sum(period.revenue)).as_('revenue'),
+            cls.number.sql_cast(Sum(period.number)).as_('number'),
+            Sum(period.quantity).as_('quantity'),
+            rounded(Sum(period.gross_profit)).as_('gross_profit'),
+            period.key.as_(cls._key),
+            _JoinTexts(point).as_('trend_points'),
+            group_by=[
+                period.key, period.company, period.currency,
+                period.digits])
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        # the trends are made from the periods read with the totals
+        extra = ('trend_points' not in fields_names
+            and any(n.endswith('_trend') for n in fields_names))
+        if extra:
+            fields_names = [*fields_names, 'trend_points']
+        rows = super().read(ids, fields_names)
+        if extra:
+            for row in rows:
+                del row['trend_points']
+        return rows
+
+    @classmethod
+    def get_trend(cls, records, names):
+        """The sparklines of the periods of trend_points, the periods
+        without order between two others at 0 as in Tryton's
+        time_series_all"""
+        columns = {'revenue_trend': 1, 'gross_profit_trend': 2}
+        delta = cls._period_delta()
+        result = {n: {} for n in names}
+        for record in records:
+            periods = sorted(
+                (_date(d), Decimal(r), Decimal(p)) for d, r, p in (
+                    t.split(' ')
+                    for t in (record.trend_points or '').split(',') if t))
+            points = []
+            for period, next_ in pairwise_longest(periods):
+                points.append(period)
+                date = period[0]
+                if delta and next_:
+                    date += delta
+                    while date < next_[0]:
+                        points.append((date, 0, 0))
+                        date += delta
+            for name in names:
+                result[name][record.id] = sparkline(
+                    [p[columns[name]] for p in points])
+        return result
+
+
 class KeyMixin:
     """The grouping of an analysis by the column of _key, which is also the
     row id of the totals over the range"""
@@ -471,7 +554,8 @@ class EmployeeMixin(KeyMixin):
     employee = fields.Many2One('company.employee', "Salesperson")
 
 
-class AchievementEmployee(EmployeeMixin, Achievement, ModelView):
+class AchievementEmployee(
+        EmployeeMixin, TotalsMixin, Achievement, ModelView):
     "Sales Achievement per Salesperson"
     __name__ = 'sale.analysis.achievement.employee'
     __string__ = "Sales Achievement per Salesperson"
@@ -510,7 +594,8 @@ class TeamMixin(KeyMixin):
         return tables['line.employee.member'].team
 
 
-class AchievementTeam(TeamMixin, Achievement, ModelView):
+class AchievementTeam(
+        TeamMixin, TotalsMixin, Achievement, ModelView):
     "Sales Achievement per Team"
     __name__ = 'sale.analysis.achievement.team'
     __string__ = "Sales Achievement per Team"
@@ -549,7 +634,8 @@ class CategoryMixin(KeyMixin, ProductCategoryMixin):
         return cls._column_key(tables, withs)
 
 
-class AchievementCategory(CategoryMixin, Achievement, ModelView):
+class AchievementCategory(
+        CategoryMixin, TotalsMixin, Achievement, ModelView):
     "Sales Achievement per Product Category"
     __name__ = 'sale.analysis.achievement.category'
     __string__ = "Sales Achievement per Product Category"
@@ -587,7 +673,8 @@ class ChannelMixin(KeyMixin):
         return tables['line.opportunity'].channel
 
 
-class AchievementChannel(ChannelMixin, Achievement, ModelView):
+class AchievementChannel(
+        ChannelMixin, TotalsMixin, Achievement, ModelView):
     "Sales Achievement per Channel"
     __name__ = 'sale.analysis.achievement.channel'
     __string__ = "Sales Achievement per Channel"
@@ -625,7 +712,8 @@ class TierMixin(KeyMixin):
         return tables['line.customer'].customer_tier
 
 
-class AchievementTier(TierMixin, Achievement, ModelView):
+class AchievementTier(
+        TierMixin, TotalsMixin, Achievement, ModelView):
     "Sales Achievement per Customer Tier"
     __name__ = 'sale.analysis.achievement.tier'
     __string__ = "Sales Achievement per Customer Tier"

@@ -98,6 +98,25 @@ def readable_query(model_name):
         return Model.search(domain, order=[], query=True)
 
 
+def readable_where(model_name, table):
+    """The condition on table (of model_name) that the record rules let the
+    user read its row, None when no rule restricts them: as readable_query
+    but on the table itself when the rules need no other table, so that
+    the rows are not looked up again in a subquery"""
+    pool = Pool()
+    Rule = pool.get('ir.rule')
+    Model = pool.get(model_name)
+    domain = Rule.domain_get(model_name, mode='read')
+    if not domain:
+        return None
+    with without_check_access():
+        tables, expression = Model.search_domain(
+            domain, active_test=False, tables={None: (table, None)})
+        if len(tables) > 1:
+            return table.id.in_(Model.search(domain, order=[], query=True))
+    return expression
+
+
 def search_any(clause, *names):
     """Domain matching clause on any of the fields, or on none of them for
     a negative operator"""
