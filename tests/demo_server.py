@@ -134,9 +134,23 @@ class DemoServer:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class RunningServer(DemoServer):
+    "A demo already served, e.g. by `make run`: SALES_OPS_DEMO=<url>/<db>"
+
+    def __init__(self, address):
+        self.url, self.database = address.rstrip('/').rsplit('/', 1)
+        self.port = int(self.url.rsplit(':', 1)[1])
+        self.process = None
+
+    def stop(self):
+        pass
+
+
 def demo_server():
     "The demo server of this test process, started on first use"
     global _server
+    if _server is None and os.environ.get('SALES_OPS_DEMO'):
+        _server = RunningServer(os.environ['SALES_OPS_DEMO'])
     if _server is None:
         _server = DemoServer()
         atexit.register(_server.stop)

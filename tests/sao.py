@@ -205,14 +205,23 @@ class Session:
                     has_text=value).first.dblclick()
         self.wait_idle()
 
+    def upload(self, name, path):
+        "Choose a file for a binary field"
+        self.scope.locator(f'.form-binary:has([name="{name}"]) '
+            'input[type=file]').first.set_input_files(str(path))
+        self.wait_idle()
+
+    def reload(self):
+        self.toolbar('reload')
+
     def tick(self, name):
         self.field(name).check()
         self.wait_idle()
 
     def tab(self, name):
-        "Show a page of the form's notebook"
+        "Show a page of the form's notebook, or a tab of the list"
         self.scope.locator('.nav-tabs a').filter(
-            has_text=re.compile(f'^{re.escape(name)}$')).first.click()
+            has_text=re.compile(f'^{re.escape(name)}(\\s|$)')).first.click()
         self.wait_idle()
 
     def button(self, name):
