@@ -112,8 +112,8 @@ def readable_where(model_name, table):
     with without_check_access():
         tables, expression = Model.search_domain(
             domain, active_test=False, tables={None: (table, None)})
-        if len(tables) > 1:
-            return table.id.in_(Model.search(domain, order=[], query=True))
+    if len(tables) > 1:
+        return table.id.in_(readable_query(model_name))
     return expression
 
 

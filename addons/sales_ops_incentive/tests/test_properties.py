@@ -5,7 +5,6 @@ pay formula (P8.1): whatever the weights, targets and measured figures, the
 scores stay within the achievement cap and the performance pay within the
 plan's coefficient cap."""
 import datetime as dt
-from contextlib import contextmanager
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -17,9 +16,9 @@ from trytond.modules.company.tests import (
     create_company, create_employee, set_company)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import with_transaction
-from trytond.transaction import Transaction
 
 from sales_ops_incentive.pay import _months
+from sales_ops_policy.tests.tools import rolled_back
 
 CENT = Decimal('0.01')
 MAY = (dt.date(2026, 5, 1), dt.date(2026, 5, 31))
@@ -43,21 +42,6 @@ amounts = st.decimals(
     min_value=0, max_value=10 ** 6, places=2, allow_nan=False,
     allow_infinity=False)
 COMPUTATIONS = ['revenue', 'growth', 'collection_rate']
-
-
-@contextmanager
-def rolled_back(name='example'):
-    "Run the block in a savepoint rolled back at its end"
-    transaction = Transaction()
-    cursor = transaction.connection.cursor()
-    cursor.execute(f'SAVEPOINT {name}')
-    try:
-        yield
-    finally:
-        cursor.execute(f'ROLLBACK TO SAVEPOINT {name}')
-        cursor.execute(f'RELEASE SAVEPOINT {name}')
-        transaction.counter += 1
-        transaction.cache.clear()
 
 
 @st.composite

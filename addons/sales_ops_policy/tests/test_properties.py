@@ -7,7 +7,6 @@ expense budgets (P6.3).  The pure functions take many examples; those
 needing the database take a few, each rolled back to a savepoint of one
 test transaction."""
 import datetime as dt
-from contextlib import contextmanager
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -28,6 +27,7 @@ from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 from .test_expense import TODAY, ExpenseMixin
+from .tools import rolled_back
 
 CENT = Decimal('0.01')
 # no shrinking on the database: a failure is reported as found
@@ -64,22 +64,6 @@ def lead_rules(draw):
     rules['class_a'] = draw(st.integers(min_value=class_b, max_value=100))
     rules['class_b'] = class_b
     return rules
-
-
-@contextmanager
-def rolled_back(name='example'):
-    """Run the block in a savepoint rolled back at its end, with the caches
-    of the transaction dropped: a test database per example, for free"""
-    transaction = Transaction()
-    cursor = transaction.connection.cursor()
-    cursor.execute(f'SAVEPOINT {name}')
-    try:
-        yield
-    finally:
-        cursor.execute(f'ROLLBACK TO SAVEPOINT {name}')
-        cursor.execute(f'RELEASE SAVEPOINT {name}')
-        transaction.counter += 1
-        transaction.cache.clear()
 
 
 class LeadScorePropertiesTestCase(test_tryton.TestCase):

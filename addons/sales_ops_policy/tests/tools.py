@@ -2,7 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 "Helpers shared by the Sales Ops unit tests"
 import functools
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from unittest.mock import patch
 
 from trytond.modules.account.tests import create_chart, get_fiscalyear
@@ -61,3 +61,19 @@ def create_accounting(company, *days, invoice_sequences=False):
         FiscalYear.create_period([fiscalyear])
         fiscalyears.append(fiscalyear)
     return fiscalyears
+
+
+@contextmanager
+def rolled_back(name='example'):
+    """Run the block in a savepoint rolled back at its end, with the caches
+    of the transaction dropped: a test database per example, for free"""
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    cursor.execute(f'SAVEPOINT {name}')
+    try:
+        yield
+    finally:
+        cursor.execute(f'ROLLBACK TO SAVEPOINT {name}')
+        cursor.execute(f'RELEASE SAVEPOINT {name}')
+        transaction.counter += 1
+        transaction.cache.clear()
