@@ -293,6 +293,12 @@ def _pay(ctx, orders):
     bank = StatementJournal(name="Bank of China, Pudong Branch",
         journal=journal, account=ctx.accounts['cash'], validation='balance')
     bank.save()
+    # a transfer finance records from the invoice itself (its Pay button)
+    cash, = AccountJournal.find([('type', '=', 'cash')], limit=1)
+    Model.get('account.invoice.payment.method')(
+        name="Bank transfer, Bank of China", company=ctx.company,
+        journal=cash, credit_account=ctx.accounts['cash'],
+        debit_account=ctx.accounts['cash']).save()
 
     payments = []
     for order in orders:

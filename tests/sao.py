@@ -294,8 +294,14 @@ class Session:
         "Open the row of the list that shows the text"
         row = self.pane.locator('tbody tr:visible').filter(
             has_text=text).first
-        # a link cell opens its own record: open from a plain cell
-        row.locator('td[data-title]:visible:not(:has(a))').first.dblclick()
+        # a link opens its own record: open from a plain cell, else from
+        # a cell's corner, beside its link
+        plain = row.locator('td[data-title]:visible:not(:has(a))')
+        if plain.count():
+            plain.first.dblclick()
+        else:
+            row.locator('td[data-title]:visible').first.dblclick(
+                position={'x': 2, 'y': 2})
         self.wait_idle()
 
     def shoot(self, name):
