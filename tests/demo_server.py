@@ -62,10 +62,13 @@ class DemoServer:
                     sys.executable, str(ROOT / 'scripts' / 'demo.py'),
                     '-c', str(config), '-d', self.database],
                 env=env, check=True, stdout=subprocess.DEVNULL)
+            # a file, not a pipe: nobody reads a pipe, whose full buffer
+            # would stop the server after a few hundred logged requests
+            self.log = open(self.tmp / 'trytond.log', 'wb')
             self.process = subprocess.Popen([
                     str(Path(sys.executable).parent / 'trytond'),
                     '-c', str(config), '-d', self.database],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                env=env, stdout=self.log, stderr=subprocess.STDOUT)
             self._wait()
         except BaseException:
             self.stop()
@@ -128,6 +131,8 @@ class DemoServer:
             self.process.terminate()
             self.process.wait(timeout=30)
         self.process = None
+        if getattr(self, 'log', None):
+            self.log.close()
         if self.postgresql:
             subprocess.run(['dropdb', '--if-exists', self.database],
                 check=False, env=self.env)

@@ -20,6 +20,7 @@ ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--disable-dev-shm-usage']
 TIMEOUT = 30_000
+BUSY = 180_000
 
 
 def browser_missing():
@@ -136,7 +137,9 @@ class Session:
     def wait_idle(self):
         "Wait until sao has no request running"
         quiet = 0
-        for _ in range(TIMEOUT // 100):
+        # a confirmed order is processed (invoice, shipment, plan) within
+        # its call: minutes on a loaded machine
+        for _ in range(BUSY // 100):
             self.page.wait_for_timeout(100)
             quiet = 0 if self.pending else quiet + 1
             # a reply often triggers the next call: idle once it stays so
