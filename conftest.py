@@ -2,7 +2,8 @@
 # this repository contains the full copyright notices and license terms.
 """Let pytest run what Tryton exposes through the unittest ``load_tests``
 protocol (the proteus scenarios of ``tests/test_scenario.py``), so that one
-runner reports every test of the project."""
+runner reports every test of the project; and start building the demo the
+tests marked ``demo`` serve while the other tests run."""
 import unittest
 
 import pytest
@@ -62,3 +63,16 @@ class LoadTestsModule(pytest.Module):
 def pytest_pycollect_makemodule(module_path, parent):
     if module_path.name == 'test_scenario.py':
         return LoadTestsModule.from_parent(parent, path=module_path)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', "demo: uses the demo database served by tests/demo_server")
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    if any(item.get_closest_marker('demo') for item in session.items):
+        import demo_server
+        demo_server.prepare()

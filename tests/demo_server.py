@@ -2,8 +2,9 @@
 # this repository contains the full copyright notices and license terms.
 """The demo of `make run` for the tests that use it as its users do: a fresh
 demo database built by the same script and trytond serving it with the web
-client on a free loopback port, once per test process (the build takes
-minutes) and stopped when the process ends."""
+client on a free loopback port, once per test process and stopped when
+the process ends.  The build takes minutes: it starts in the background as
+soon as pytest has collected a test that needs it (conftest.py)."""
 import atexit
 import base64
 import http.client
@@ -45,6 +46,7 @@ class DemoServer:
         uri = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
         self.postgresql = uri.startswith('postgresql')
         self.process = None
+        self.failure = None
         config = self.tmp / 'trytond.conf'
         config.write_text(
             "[database]\n"
@@ -53,22 +55,38 @@ class DemoServer:
             "[web]\n"
             f"listen = 127.0.0.1:{self.port}\n"
             f"root = {SAO}\n")
+        self.config = config
         env = self.env = dict(os.environ, PYTHONOPTIMIZE='1')
         for name in ['TRYTOND_DATABASE__URI', 'TRYTOND_DATABASE__PATH',
                 'TRYTOND_WEB__ROOT', 'TRYTOND_WEB__LISTEN', 'DB_NAME']:
             env.pop(name, None)
-        try:
-            subprocess.run([
+        # the build runs beside the tests collected before the ones that
+        # serve it: minutes of a second core otherwise idle
+        self.build_log = self.tmp / 'demo.log'
+        with open(self.build_log, 'wb') as log:
+            self.build = subprocess.Popen([
                     sys.executable, str(ROOT / 'scripts' / 'demo.py'),
                     '-c', str(config), '-d', self.database],
-                env=env, check=True, stdout=subprocess.DEVNULL)
+                env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def start(self):
+        "Wait for the demo build and serve it"
+        if self.process:
+            return
+        if self.failure:
+            raise RuntimeError(self.failure)
+        try:
+            if self.build.wait():
+                self.failure = "The demo build failed:\n" + (
+                    self.build_log.read_text(errors='replace')[-4000:])
+                raise RuntimeError(self.failure)
             # a file, not a pipe: nobody reads a pipe, whose full buffer
             # would stop the server after a few hundred logged requests
             self.log = open(self.tmp / 'trytond.log', 'wb')
             self.process = subprocess.Popen([
                     str(Path(sys.executable).parent / 'trytond'),
-                    '-c', str(config), '-d', self.database],
-                env=env, stdout=self.log, stderr=subprocess.STDOUT)
+                    '-c', str(self.config), '-d', self.database],
+                env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
             self._wait()
         except BaseException:
             self.stop()
@@ -127,6 +145,9 @@ class DemoServer:
         return reply['result']
 
     def stop(self):
+        if self.build.poll() is None:
+            self.build.terminate()
+            self.build.wait(timeout=30)
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
@@ -147,12 +168,15 @@ class RunningServer(DemoServer):
         self.port = int(self.url.rsplit(':', 1)[1])
         self.process = None
 
+    def start(self):
+        pass
+
     def stop(self):
         pass
 
 
-def demo_server():
-    "The demo server of this test process, started on first use"
+def prepare():
+    "Start building the demo of this test process, unless one is served"
     global _server
     if _server is None and os.environ.get('SALES_OPS_DEMO'):
         _server = RunningServer(os.environ['SALES_OPS_DEMO'])
@@ -160,3 +184,10 @@ def demo_server():
         _server = DemoServer()
         atexit.register(_server.stop)
     return _server
+
+
+def demo_server():
+    "The demo server of this test process, built and started on first use"
+    server = prepare()
+    server.start()
+    return server

@@ -314,7 +314,9 @@ class Session:
 
 
 def screenshots_folder(root):
+    # one folder per backend: CI runs both at once
+    backend = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite').split(':')[0]
     folder = Path(os.environ.get(
-            'SALES_OPS_SCREENSHOTS', root / 'var' / 'screenshots'))
+            'SALES_OPS_SCREENSHOTS', root / 'var' / 'screenshots' / backend))
     folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -8,7 +8,7 @@ advance paid by finance, the collection stage collected; an expense claim
 reviewed by the supervisor, approved and posted by finance; a scorecard;
 the month's star approved and published by the manager, on the honour
 board.  Each step asserts what the page shows and saves a screenshot
-(var/screenshots, or $SALES_OPS_SCREENSHOTS).
+(var/screenshots/<backend>, or $SALES_OPS_SCREENSHOTS).
 
 SALES_OPS_DEMO=http://127.0.0.1:8000/sales_ops runs them against a demo
 already served (`make run`) instead of building one."""
@@ -32,7 +32,9 @@ missing = sao.browser_missing()
 if missing and os.environ.get('CI'):
     # CI installs the browser: its absence there is a failure, not a skip
     raise RuntimeError(missing)
-pytestmark = pytest.mark.skipif(bool(missing), reason=missing or '')
+pytestmark = [
+    pytest.mark.demo,
+    pytest.mark.skipif(bool(missing), reason=missing or '')]
 
 
 @pytest.fixture(scope='module')

@@ -5,7 +5,11 @@ script, start trytond on a free loopback port, log in over JSON-RPC as the
 demo salesperson and fetch the web client's index page."""
 import unittest
 
+import pytest
+
 from demo_server import PASSWORD, demo_server
+
+pytestmark = pytest.mark.demo
 
 
 class ServerSmokeTestCase(unittest.TestCase):
