@@ -47,6 +47,7 @@ class DemoServer:
         self.postgresql = uri.startswith('postgresql')
         self.process = None
         self.failure = None
+        self.sessions = {}
         config = self.tmp / 'trytond.conf'
         config.write_text(
             "[database]\n"
@@ -129,13 +130,16 @@ class DemoServer:
         return status, json.loads(body) if status == 200 else body
 
     def login(self, login):
-        "The session of a demo user for rpc()"
+        "The session of a demo user for rpc(), opened once per user"
+        if login in self.sessions:
+            return self.sessions[login]
         status, reply = self.rpc(
             'common.db.login', [login, {'password': PASSWORD}, 'en'])
         if status != 200 or 'error' in reply:
             raise RuntimeError(f"{login} cannot log in: {reply}")
         user_id, token = reply['result'][:2]
-        return f'{login}:{user_id}:{token}'
+        self.sessions[login] = f'{login}:{user_id}:{token}'
+        return self.sessions[login]
 
     def call(self, session, method, *params):
         "The result of a JSON-RPC call that must succeed"
@@ -167,6 +171,7 @@ class RunningServer(DemoServer):
         self.url, self.database = address.rstrip('/').rsplit('/', 1)
         self.port = int(self.url.rsplit(':', 1)[1])
         self.process = None
+        self.sessions = {}
 
     def start(self):
         pass

@@ -152,10 +152,7 @@ class Session:
     @property
     def scope(self):
         "The form of the open dialog, else the open tab"
-        dialog = self.page.locator('.modal.in:visible')
-        if dialog.count():
-            return dialog.last
-        return self.pane
+        return self.page.locator(self._scope_selector()).last
 
     def field(self, name):
         "The input of a field of the open form"
@@ -288,7 +285,16 @@ class Session:
             except PlaywrightTimeout:
                 raise WebClientError(f"{text!r} not shown") from None
 
+    def expect_cell(self, text):
+        "A cell of a list of the open tab (or dialog) shows exactly the text"
+        try:
+            self.scope.locator('td:visible').filter(has_text=re.compile(
+                    rf'^\s*{re.escape(text)}\s*$')).first.wait_for()
+        except PlaywrightTimeout:
+            raise WebClientError(f"no cell {text!r}") from None
+
     def _scope_selector(self):
+        "CSS of scope, for the page's own scripts"
         if self.page.locator('.modal.in:visible').count():
             return '.modal.in'
         return '#tabcontent > .tab-pane.active'

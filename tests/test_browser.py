@@ -189,6 +189,8 @@ def lead_to_contract(s, customer):
     s.dialog_button('Add')
     s.save()
     s.expect("Visited the plant")
+    # the method chosen in the dialog, not the list's first (E-mail)
+    s.expect_cell("Visit")
     s.shoot('01-lead-followup')
     s.button('opportunity')
     assert state(s) == "Opportunity"
@@ -273,7 +275,7 @@ def pay_advance(s):
 def collected(s, plan):
     "The advance stage of the collection plan shows it collected (P3.5)"
     s.open('sale.collection.plan', plan)
-    s.expect("Collected", ADVANCE)
+    s.expect("Advance", "Collected", ADVANCE, "On Acceptance")
     s.shoot('09-collection-plan')
 
 

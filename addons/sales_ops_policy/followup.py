@@ -118,7 +118,10 @@ class FollowUp(ModelSQL, ModelView):
 
     @classmethod
     def default_date(cls):
-        return dt.datetime.now()
+        # to the second, as the web client edits it: a default it rounds
+        # changes as the form is saved, which redraws the form meanwhile and
+        # saves its selections as their first option (the method as E-mail)
+        return dt.datetime.now().replace(microsecond=0)
 
     @classmethod
     def default_method(cls):

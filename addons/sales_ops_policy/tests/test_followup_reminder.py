@@ -214,3 +214,12 @@ class FollowUpReminderTestCase(test_tryton._DBTestCase):
                 ])
         self.assertEqual(
             (cron.interval_number, cron.interval_type), (1, 'days'))
+
+    @with_transaction()
+    def test_default_date_to_the_second(self):
+        "A new follow-up is dated to the second, as the web client edits it"
+        FollowUp = Pool().get('sale.followup')
+        with patch.object(dt, 'datetime', wraps=dt.datetime) as datetime:
+            datetime.now.return_value = dt.datetime(2026, 3, 2, 9, 30, 15, 5)
+            date = FollowUp.default_get(['date'])['date']
+        self.assertEqual(date, dt.datetime(2026, 3, 2, 9, 30, 15))
