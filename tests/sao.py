@@ -171,7 +171,10 @@ class Session:
         elif kind == 'many2one':
             for _ in range(3):
                 self._set_many2one(field, value)
-                if value in field.input_value():
+                # typed text alone shows no record: sao offers to open one
+                if value in field.input_value() and field.locator(
+                        'xpath=..').locator('button[title="Open the record"]'
+                        ).is_visible():
                     break
             else:
                 raise WebClientError(f"{name}: no record named {value!r}")
